@@ -1,0 +1,3 @@
+from refsync.cli import main
+
+main()

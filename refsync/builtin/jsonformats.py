@@ -1,0 +1,3 @@
+"""Placeholder built-in plugin 'jsonformats' (being written)."""
+
+from __future__ import annotations

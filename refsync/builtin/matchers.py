@@ -1,0 +1,3 @@
+"""Placeholder built-in plugin 'matchers' (being written)."""
+
+from __future__ import annotations

@@ -1,0 +1,253 @@
+"""Settings: defaults < user config < project refsync.toml < environment < explicit overrides.
+
+Secrets are not settings: the Zotero API key comes from the keyring or ``ZOTERO_API_KEY``
+(see ``secrets``) and never passes through here. Imports nothing from refsync but ``errors``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from .errors import ConfigError
+
+__all__ = [
+    "PROJECT_FILE",
+    "CrossrefSettings",
+    "Settings",
+    "Target",
+    "ZoteroSettings",
+    "find_project_file",
+    "load_settings",
+    "user_config_file",
+]
+
+PROJECT_FILE = "refsync.toml"
+
+
+def _help(text: str) -> dict[str, str]:
+    return {"help": text}
+
+
+@dataclass(frozen=True)
+class CrossrefSettings:
+    """How refsync talks to the Crossref REST API."""
+
+    url: str = field(default="https://api.crossref.org", metadata=_help("API base URL"))
+    mailto: str = field(default="", metadata=_help("contact address for Crossref's polite pool"))
+    timeout: float = field(default=20.0, metadata=_help("seconds before a request times out"))
+    max_age_days: float = field(default=90.0, metadata=_help("days a cached work stays fresh"))
+    batch_size: int = field(default=60, metadata=_help("most DOIs asked for in one request"))
+    retries: int = field(default=5, metadata=_help("attempts after a timeout, 429 or 5xx"))
+
+
+@dataclass(frozen=True)
+class ZoteroSettings:
+    """Which Zotero library refsync reads and writes, and where the API lives."""
+
+    url: str = field(default="https://api.zotero.org", metadata=_help("Web API base URL"))
+    library: str = field(default="", metadata=_help("'user:ID' or 'group:ID'"))
+    local: bool = field(default=False, metadata=_help("use Zotero desktop's local API"))
+    local_url: str = field(
+        default="http://127.0.0.1:23119/api", metadata=_help("Zotero desktop's local API URL")
+    )
+    timeout: float = field(default=30.0, metadata=_help("seconds before a request times out"))
+    retries: int = field(default=5, metadata=_help("attempts after a timeout, 429 or 503"))
+
+
+@dataclass(frozen=True)
+class Target:
+    """One output file of ``refsync pull``: what to select from which library, and how to write it.
+
+    ``tags`` follows the Zotero API: every entry must hold (AND), ``a || b`` is OR, ``-a`` is NOT.
+    """
+
+    output: str = field(default="references.bib", metadata=_help("the file to write"))
+    name: str = field(default="", metadata=_help("a name for messages; defaults to output"))
+    library: str = field(default="", metadata=_help("library of this target; default [zotero]"))
+    collection: str = field(default="", metadata=_help("collection name, key or Parent/Child"))
+    subcollections: bool = field(default=False, metadata=_help("include subcollections"))
+    tags: tuple[str, ...] = field(default=(), metadata=_help("tag filters, ANDed"))
+    exclude_types: tuple[str, ...] = field(default=(), metadata=_help("item types to leave out"))
+    format: str = field(default="", metadata=_help("bibtex, biblatex or csljson"))
+    snapshot: str = field(default="", metadata=_help("a Zotero JSON snapshot file to read"))
+
+    @property
+    def label(self) -> str:
+        return self.name or self.output
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything refsync is configured with; built by :func:`load_settings`."""
+
+    crossref: CrossrefSettings = field(default_factory=CrossrefSettings)
+    zotero: ZoteroSettings = field(default_factory=ZoteroSettings)
+    format: str = field(default="bibtex", metadata=_help("default output format"))
+    citekey: str = field(default="bbt-default", metadata=_help("citation-key formula"))
+    resolvers: tuple[str, ...] = field(default=("crossref",), metadata=_help("resolver order"))
+    cache_dir: Path = field(
+        default_factory=lambda: Path(platformdirs.user_cache_dir("refsync")),
+        metadata=_help("where the Crossref cache and Zotero mirrors live"),
+    )
+    project_dir: Path | None = field(default=None, metadata=_help("folder of refsync.toml"))
+    targets: tuple[Target, ...] = field(default=(), metadata=_help("[[target]] tables"))
+    plugins: Mapping[str, Mapping[str, Any]] = field(
+        default_factory=dict, metadata=_help("[plugins.NAME] tables")
+    )
+
+    def plugin_config(self, name: str) -> dict[str, Any]:
+        """The ``[plugins.NAME]`` table, with ``{ env = "VAR" }`` values read from the environment."""
+        table = self.plugins.get(name, {})
+        return {
+            k: os.environ.get(v["env"], "") if isinstance(v, Mapping) and "env" in v else v
+            for k, v in table.items()
+        }
+
+
+#: environment variable → dotted setting
+ENVIRONMENT = {
+    "REFSYNC_CROSSREF_URL": "crossref.url",
+    "REFSYNC_MAILTO": "crossref.mailto",
+    "REFSYNC_ZOTERO_URL": "zotero.url",
+    "ZOTERO_LIBRARY": "zotero.library",
+    "REFSYNC_CACHE_DIR": "cache_dir",
+}
+
+
+def user_config_file() -> Path:
+    return Path(platformdirs.user_config_dir("refsync")) / "config.toml"
+
+
+def find_project_file(start: Path) -> Path | None:
+    """The nearest refsync.toml in ``start`` or a parent folder, as git finds .git."""
+    for folder in (start, *start.parents):
+        candidate = folder / PROJECT_FILE
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_settings(
+    *,
+    project: Path | None = None,
+    cwd: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Merge the layers into one :class:`Settings`.
+
+    :param project: an explicit refsync.toml; otherwise the nearest one above ``cwd``.
+    :param overrides: dotted names (``"crossref.mailto"``) from command-line flags; ``None`` values
+        are ignored so unset flags do not mask lower layers.
+    :raises ConfigError: naming the file and key of any unknown or mistyped setting.
+    """
+    env = os.environ if environ is None else environ
+    merged: dict[str, Any] = {}
+    user_file = user_config_file()
+    if user_file.is_file():
+        _merge(merged, _read_toml(user_file))
+    project = project or find_project_file((cwd or Path.cwd()).resolve())
+    if project is not None:
+        table = _read_toml(project)
+        _merge(merged, table)
+        merged["project_dir"] = str(project.parent.resolve())
+    for var, dotted in ENVIRONMENT.items():
+        if env.get(var):
+            _set_dotted(merged, dotted, env[var])
+    for dotted, value in (overrides or {}).items():
+        if value is not None:
+            _set_dotted(merged, dotted, value)
+    source = str(project or user_file)
+    if "target" in merged:
+        merged["targets"] = merged.pop("target")
+    return _build(Settings, merged, source, "")
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}", hint="fix the TOML syntax") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from exc
+
+
+def _merge(into: dict[str, Any], table: Mapping[str, Any]) -> None:
+    for key, value in table.items():
+        if isinstance(value, Mapping) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = dict(value) if isinstance(value, Mapping) else value
+
+
+def _set_dotted(into: dict[str, Any], dotted: str, value: Any) -> None:
+    *parents, last = dotted.split(".")
+    for part in parents:
+        into = into.setdefault(part, {})
+    into[last] = value
+
+
+def _build(cls: type[Any], table: Mapping[str, Any], source: str, path: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for key, value in table.items():
+        where = f"{path}{key}"
+        if key not in known:
+            close = difflib.get_close_matches(key, list(known), n=1)
+            raise ConfigError(
+                f"{source}: {where}: unknown setting"
+                + (f" (did you mean '{path}{close[0]}'?)" if close else ""),
+            )
+        kwargs[key] = _coerce(hints[key], value, source, where)
+    return cls(**kwargs)
+
+
+def _coerce(hint: Any, value: Any, source: str, where: str) -> Any:
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if dataclasses.is_dataclass(hint):
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{source}: {where}: expected a table")
+        return _build(hint, value, source, f"{where}.")
+    if origin is tuple:
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list | tuple):
+            raise ConfigError(f"{source}: {where}: expected a list")
+        return tuple(_coerce(args[0], v, source, f"{where}[{i}]") for i, v in enumerate(items))
+    if origin in (types.UnionType, typing.Union):
+        if value is None:
+            return None
+        return _coerce(next(a for a in args if a is not type(None)), value, source, where)
+    if origin is not None:  # Mapping[...] and the like: take tables as they are
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{source}: {where}: expected a table")
+        return value
+    if hint is bool:
+        if isinstance(value, str) and value.lower() in {"1", "true", "yes", "0", "false", "no"}:
+            return value.lower() in {"1", "true", "yes"}
+        if not isinstance(value, bool):
+            raise ConfigError(f"{source}: {where}: expected true or false, got {value!r}")
+        return value
+    if hint in (int, float):
+        try:
+            return hint(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{source}: {where}: expected a number, got {value!r}") from None
+    if hint is Path:
+        return Path(os.path.expanduser(str(value)))
+    if not isinstance(value, str):
+        raise ConfigError(f"{source}: {where}: expected a string, got {value!r}")
+    return value

@@ -1,0 +1,95 @@
+"""The exception tree; every error refsync raises on purpose is one of these.
+
+    RefsyncError                 base; .hint says what to do; exit code 1
+    ├── ConfigError              invalid settings or refsync.toml; exit code 2
+    ├── PluginError              a plugin failed to load, or a name is unknown or taken twice
+    ├── InvalidDOIError          the input cannot be a DOI (also a ValueError)
+    ├── NotFoundError            no resolver knows the DOI; no such collection or tag
+    ├── BibParseError            a .bib file cannot be read
+    ├── RemoteError              a service failed: .service, .url, .status, .retry_after
+    │   ├── CrossrefError
+    │   └── ZoteroError
+    │       └── ZoteroAuthError  401/403: the API key is wrong or lacks access
+    ├── SecretStoreError         no usable keyring backend
+    └── SyncConflictError        the .bib was edited by hand and Zotero changed the same entry;
+                                 exit code 4
+
+Imports nothing from refsync: every other module may raise these.
+"""
+
+from __future__ import annotations
+
+
+class RefsyncError(Exception):
+    """Base class; carries a one-line message and an optional hint for the user."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class ConfigError(RefsyncError):
+    """Raised when settings or a refsync.toml are invalid; the message names the file and key."""
+
+    exit_code = 2
+
+
+class PluginError(RefsyncError):
+    """Raised when a plugin fails to import, registers a taken name, or a name is unknown."""
+
+
+class InvalidDOIError(RefsyncError, ValueError):
+    """Raised when a text cannot be read as a DOI."""
+
+
+class NotFoundError(RefsyncError):
+    """Raised when no resolver knows a DOI, or a collection or tag does not exist."""
+
+
+class BibParseError(RefsyncError):
+    """Raised when a .bib file cannot be parsed."""
+
+
+class RemoteError(RefsyncError):
+    """Raised when a remote service fails after retries; names the service and URL."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        service: str,
+        url: str = "",
+        status: int | None = None,
+        retry_after: float | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.service = service
+        self.url = url
+        self.status = status
+        self.retry_after = retry_after
+
+
+class CrossrefError(RemoteError):
+    """Raised when the Crossref REST API fails (5xx, timeouts, rate limits past our patience)."""
+
+
+class ZoteroError(RemoteError):
+    """Raised when the Zotero API fails."""
+
+
+class ZoteroAuthError(ZoteroError):
+    """Raised on 401/403 from Zotero: the key is wrong, revoked or lacks access to the library."""
+
+
+class SecretStoreError(RefsyncError):
+    """Raised when no keyring backend can store or read the API key."""
+
+
+class SyncConflictError(RefsyncError):
+    """Raised when a hand edit and a Zotero change touch the same .bib entry."""
+
+    exit_code = 4

@@ -1,0 +1,217 @@
+"""The vocabulary: a bibliographic record in Zotero's own schema (item types, field names).
+
+Zotero's schema is the lingua franca here, so a record resolved from Crossref can be written to
+Zotero unchanged and a record pulled from Zotero renders exactly like a resolved one.
+Pure: no I/O, no third-party imports.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+__all__ = ["Creator", "PartialDate", "Reference", "parse_date"]
+
+
+@dataclass(frozen=True)
+class Creator:
+    """A person or organisation. Organisations and mononyms use ``name`` (Zotero's single field)."""
+
+    last: str = ""
+    first: str = ""
+    name: str = ""
+    creator_type: str = "author"
+    orcid: str = ""
+
+    @property
+    def is_single_field(self) -> bool:
+        return bool(self.name) and not self.last
+
+    @property
+    def family(self) -> str:
+        """The name that sorts and keys: last name, or the whole single-field name."""
+        return self.last or self.name
+
+    def to_zotero(self) -> dict[str, str]:
+        if self.is_single_field:
+            return {"creatorType": self.creator_type, "name": self.name}
+        return {"creatorType": self.creator_type, "firstName": self.first, "lastName": self.last}
+
+    @classmethod
+    def from_zotero(cls, data: Mapping[str, Any]) -> Creator:
+        return cls(
+            last=str(data.get("lastName") or ""),
+            first=str(data.get("firstName") or ""),
+            name=str(data.get("name") or ""),
+            creator_type=str(data.get("creatorType") or "author"),
+        )
+
+
+@dataclass(frozen=True, order=True)
+class PartialDate:
+    """A date that may lack its month or day (Crossref date-parts, Zotero's free-form date)."""
+
+    year: int | None = None
+    month: int | None = None
+    day: int | None = None
+
+    def iso(self) -> str:
+        """EDTF/ISO form with as much precision as known: ``2017``, ``2017-02``, ``2017-02-09``."""
+        if self.year is None:
+            return ""
+        parts = [f"{self.year:04d}"]
+        if self.month:
+            parts.append(f"{self.month:02d}")
+            if self.day:
+                parts.append(f"{self.day:02d}")
+        return "-".join(parts)
+
+
+_MONTHS = {
+    m: i
+    for i, names in enumerate(
+        [
+            ("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"),
+            ("may",), ("jun", "june"), ("jul", "july"), ("aug", "august"),
+            ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"),
+            ("dec", "december"),
+        ],
+        start=1,
+    )
+    for m in names
+}
+_ISO = re.compile(r"^\s*(\d{4})(?:[-/.](\d{1,2})(?:[-/.](\d{1,2}))?)?(?:[T\s].*)?$")
+_MONTH_YEAR = re.compile(r"^\s*(\d{1,2})/(\d{4})\s*$")
+_DMY = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
+_YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+
+
+def parse_date(text: str) -> PartialDate:
+    """Read the date forms found in Zotero data (``2017-02-09``, ``02/2017``, ``March 5, 2012``).
+
+    Ambiguous numeric forms are read the way Zotero's own ``strToDate`` does (month first).
+    """
+    if not text:
+        return PartialDate()
+    if m := _ISO.match(text):
+        y, mo, d = (int(g) if g else None for g in m.groups())
+        return _valid(y, mo, d)
+    if m := _MONTH_YEAR.match(text):
+        return _valid(int(m.group(2)), int(m.group(1)), None)
+    if m := _DMY.match(text):
+        return _valid(int(m.group(3)), int(m.group(1)), int(m.group(2)))
+    year_match = _YEAR.search(text)
+    if not year_match:
+        return PartialDate()
+    month = next(
+        (n for w in re.findall(r"[A-Za-z]+", text) if (n := _MONTHS.get(w.lower()))), None
+    )
+    day_match = re.search(r"(?<!\d)(\d{1,2})(?!\d)", text.replace(year_match.group(1), " "))
+    day = int(day_match.group(1)) if (month and day_match) else None
+    return _valid(int(year_match.group(1)), month, day)
+
+
+def _valid(year: int | None, month: int | None, day: int | None) -> PartialDate:
+    if month is not None and not 1 <= month <= 12:
+        month, day = None, None
+    if day is not None and not 1 <= day <= 31:
+        day = None
+    return PartialDate(year, month, day if month else None)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One work, held as Zotero item data plus what refsync needs around it.
+
+    ``fields`` uses Zotero field names (``title``, ``date``, ``DOI``, ``publicationTitle`` …);
+    ``relations`` keeps Crossref relation types (``has-preprint`` → DOIs) for duplicate reasoning.
+    """
+
+    item_type: str
+    fields: Mapping[str, str] = field(default_factory=dict)
+    creators: tuple[Creator, ...] = ()
+    key: str = ""
+    version: int = 0
+    library: str = ""
+    tags: tuple[str, ...] = ()
+    collections: tuple[str, ...] = ()
+    relations: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    deleted: bool = False
+
+    def get(self, name: str, default: str = "") -> str:
+        return self.fields.get(name) or default
+
+    @property
+    def title(self) -> str:
+        return self.get("title")
+
+    @property
+    def doi(self) -> str:
+        return self.get("DOI")
+
+    @property
+    def issued(self) -> PartialDate:
+        return parse_date(self.get("date"))
+
+    def with_fields(self, **changes: str) -> Reference:
+        return replace(self, fields={**self.fields, **changes})
+
+    def creators_of(self, *types: str) -> tuple[Creator, ...]:
+        return tuple(c for c in self.creators if c.creator_type in types)
+
+    def to_zotero(self) -> dict[str, Any]:
+        """Zotero item ``data`` as the Web API accepts it on write (no key/version when unsaved)."""
+        data: dict[str, Any] = {"itemType": self.item_type}
+        data.update({k: v for k, v in self.fields.items() if v})
+        data["creators"] = [c.to_zotero() for c in self.creators]
+        data["tags"] = [{"tag": t} for t in self.tags]
+        data["collections"] = list(self.collections)
+        if self.key:
+            data["key"] = self.key
+            data["version"] = self.version
+        return data
+
+    def as_dict(self) -> dict[str, Any]:
+        """A lossless JSON-ready form (for caches and mirrors); see :meth:`from_dict`."""
+        return {
+            "data": self.to_zotero() | {"key": self.key, "version": self.version},
+            "library": self.library,
+            "orcids": [c.orcid for c in self.creators],
+            "relations": {k: list(v) for k, v in self.relations.items()},
+            "deleted": self.deleted,
+        }
+
+    @classmethod
+    def from_dict(cls, record: Mapping[str, Any]) -> Reference:
+        ref = cls.from_zotero(record["data"], library=record.get("library", ""))
+        orcids = record.get("orcids") or [""] * len(ref.creators)
+        return replace(
+            ref,
+            creators=tuple(replace(c, orcid=o) for c, o in zip(ref.creators, orcids, strict=True)),
+            relations={k: tuple(v) for k, v in record.get("relations", {}).items()},
+            deleted=bool(record.get("deleted")),
+        )
+
+    @classmethod
+    def from_zotero(cls, data: Mapping[str, Any], *, library: str = "") -> Reference:
+        """Build from Zotero item ``data`` (the editable JSON), ignoring non-string fields."""
+        skip = {"key", "version", "itemType", "creators", "tags", "collections", "relations",
+                "deleted", "parentItem", "dateAdded", "dateModified"}
+        return cls(
+            item_type=str(data.get("itemType", "document")),
+            fields={k: v for k, v in data.items() if k not in skip and isinstance(v, str) and v},
+            creators=tuple(Creator.from_zotero(c) for c in data.get("creators", ())),
+            key=str(data.get("key", "")),
+            version=int(data.get("version", 0) or 0),
+            library=library,
+            tags=tuple(_tag_names(data.get("tags", ()))),
+            collections=tuple(data.get("collections", ())),
+            deleted=bool(data.get("deleted")),
+        )
+
+
+def _tag_names(tags: Iterable[Any]) -> Iterable[str]:
+    for t in tags:
+        yield t["tag"] if isinstance(t, Mapping) else str(t)
