@@ -11,6 +11,9 @@ import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
+# each fake service brings its own fixtures (servers, settings pointed at them)
+pytest_plugins = ["fakes.crossref", "fakes.zotero"]
+
 
 @pytest.fixture(autouse=True)
 def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

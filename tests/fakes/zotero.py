@@ -1,0 +1,3 @@
+"""Loopback fake of the zotero API (being written); its pytest fixtures live here too."""
+
+from __future__ import annotations
