@@ -1,0 +1,82 @@
+"""``refsync.lock``: the citation keys a manuscript has given out, and what each .bib held when
+refsync last wrote it.
+
+Meant to be committed next to refsync.toml: it is what keeps keys stable across edits, new
+colliding items and collaborators' machines, and it is the base of the hand-edit merge.
+Deterministic JSON (sorted keys, LF, trailing newline) so it diffs cleanly in git.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ConfigError
+from .files import write_if_changed
+
+__all__ = ["LOCK_FILE", "Lock", "LockEntry"]
+
+LOCK_FILE = "refsync.lock"
+_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class LockEntry:
+    """One entry as last written: the Zotero item (``library/key``), its version, and a hash of
+    the text refsync wrote for it (the merge base)."""
+
+    item: str
+    version: int
+    hash: str
+
+
+@dataclass
+class Lock:
+    """Keys given to items (shared by every target of the manuscript) and per-target entries."""
+
+    keys: dict[str, str] = field(default_factory=dict)
+    targets: dict[str, dict[str, LockEntry]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path) -> Lock:
+        """Read a lock; a missing file is an empty lock (the first pull).
+
+        :raises ConfigError: when the file is not a lock refsync can read.
+        """
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return cls()
+        except (OSError, ValueError) as exc:
+            raise ConfigError(
+                f"{path}: not a readable refsync lock ({exc})",
+                hint="restore it from version control, or delete it to assign keys afresh",
+            ) from exc
+        if not isinstance(raw, dict) or raw.get("lockVersion") != _FORMAT:
+            raise ConfigError(f"{path}: unsupported lock format", hint="upgrade refsync")
+        return cls(
+            keys=dict(raw.get("keys", {})),
+            targets={
+                name: {key: LockEntry(**entry) for key, entry in entries.items()}
+                for name, entries in raw.get("targets", {}).items()
+            },
+        )
+
+    def dumps(self) -> str:
+        document = {
+            "lockVersion": _FORMAT,
+            "keys": self.keys,
+            "targets": {
+                name: {
+                    key: {"item": e.item, "version": e.version, "hash": e.hash}
+                    for key, e in entries.items()
+                }
+                for name, entries in self.targets.items()
+            },
+        }
+        return json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+    def save(self, path: Path) -> bool:
+        """Write atomically, and only when something changed. :returns: whether it wrote."""
+        return write_if_changed(path, self.dumps())

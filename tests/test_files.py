@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from refsync.files import write_atomic, write_if_changed
+
+
+def test_unchanged_content_leaves_the_file_and_its_mtime_alone(tmp_path: Path) -> None:
+    target = tmp_path / "refs.bib"
+    target.write_text("same\n")
+    os.utime(target, (1_000_000, 1_000_000))
+    assert write_if_changed(target, "same\n") is False
+    assert target.stat().st_mtime == 1_000_000
+
+
+def test_rewrite_keeps_permissions_and_leaves_no_temporary_files(tmp_path: Path) -> None:
+    target = tmp_path / "refs.bib"
+    target.write_text("old\n")
+    target.chmod(0o640)
+    assert write_if_changed(target, "new\n") is True
+    assert target.read_text() == "new\n"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    assert [p.name for p in tmp_path.iterdir()] == ["refs.bib"]
+
+
+def test_failed_write_keeps_the_old_file(tmp_path: Path) -> None:
+    target = tmp_path / "refs.bib"
+    target.write_text("old\n")
+    try:
+        write_atomic(target, "\ud800")  # a lone surrogate cannot be encoded: the write fails
+    except UnicodeEncodeError:
+        pass
+    assert target.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["refs.bib"]
