@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from refsync.config import load_settings, user_config_file
+from refsync.errors import ConfigError
+
+
+def test_layers_merge_in_order_defaults_user_project_env_flags(tmp_path: Path) -> None:
+    user = user_config_file()
+    user.parent.mkdir(parents=True)
+    user.write_text('[crossref]\nmailto = "user@example.org"\ntimeout = 7\n'
+                    '[zotero]\nlibrary = "user:1"\n')
+    project = tmp_path / "paper"
+    (project / "sub").mkdir(parents=True)
+    (project / "refsync.toml").write_text('[zotero]\nlibrary = "group:2"\n'
+                                          '[[target]]\noutput = "refs.bib"\ntags = "a || b"\n')
+    settings = load_settings(
+        cwd=project / "sub",
+        environ={"REFSYNC_CROSSREF_URL": "http://127.0.0.1:9", "ZOTERO_LIBRARY": "group:3"},
+        overrides={"crossref.timeout": 2.5, "crossref.mailto": None},
+    )
+    assert settings.crossref.mailto == "user@example.org"  # unset flag does not mask it
+    assert settings.crossref.timeout == 2.5
+    assert settings.crossref.url == "http://127.0.0.1:9"
+    assert settings.zotero.library == "group:3"
+    assert settings.project_dir == project.resolve()
+    assert settings.targets[0].output == "refs.bib" and settings.targets[0].tags == ("a || b",)
+
+
+def test_defaults_point_at_the_real_services() -> None:
+    settings = load_settings(cwd=Path("/"), environ={})
+    assert settings.crossref.url == "https://api.crossref.org"
+    assert settings.zotero.url == "https://api.zotero.org"
+
+
+def test_cache_folder_follows_xdg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "c"))
+    assert load_settings(cwd=tmp_path, environ={}).cache_dir == tmp_path / "c" / "refsync"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[crossref]\nmialto = "x"\n', r"crossref\.mialto: unknown setting \(did you mean 'crossref\.mailto'\?\)"),
+        ("[crossref]\ntimeout = \"soon\"\n", r"crossref\.timeout: expected a number"),
+        ("[[target]]\ncolection = \"x\"\n", r"targets\[0\]\.colection: unknown setting"),
+        ("[zotero\n", r"refsync\.toml: .*"),
+    ],
+    ids=["typo", "wrong-type", "target-typo", "bad-toml"],
+)
+def test_bad_settings_name_file_and_key(tmp_path: Path, text: str, message: str) -> None:
+    (tmp_path / "refsync.toml").write_text(text)
+    with pytest.raises(ConfigError, match=message) as info:
+        load_settings(cwd=tmp_path, environ={})
+    assert str(tmp_path / "refsync.toml") in info.value.message
