@@ -1,0 +1,430 @@
+"""A Crossref work (the ``message`` of ``/works/{doi}``) as a refsync Reference in Zotero's schema.
+
+Rules follow the Zotero translator "Crossref REST" as summarised in protocols.md D9, with the
+deviations noted where they happen. Pure: standard library only, no habanero, no I/O.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from html.parser import HTMLParser
+from typing import Any
+
+from ..model import Creator, PartialDate, Reference
+
+__all__ = ["clean_abstract", "clean_title", "item_type_of", "work_to_reference"]
+
+Work = Mapping[str, Any]
+
+# -- tables ---------------------------------------------------------------------------------
+
+#: Crossref ``type`` → Zotero item type (protocols.md D9); ``posted-content`` and ``other``
+#: depend on more than the type and are decided in :func:`item_type_of`; the rest is ``document``
+ITEM_TYPES = {
+    **dict.fromkeys(("journal-article", "journal", "journal-volume", "journal-issue"),
+                    "journalArticle"),
+    **dict.fromkeys(("report", "report-series", "report-component"), "report"),
+    **dict.fromkeys(("book", "book-series", "book-set", "book-track", "monograph",
+                     "reference-book", "edited-book"), "book"),
+    **dict.fromkeys(("book-chapter", "book-part", "book-section", "reference-entry"),
+                    "bookSection"),
+    **dict.fromkeys(("proceedings-article", "proceedings", "proceedings-series"),
+                    "conferencePaper"),
+    **dict.fromkeys(("dataset", "database"), "dataset"),
+    "standard": "standard",
+    "dissertation": "thesis",
+    "peer-review": "manuscript",
+}
+
+#: the field each item type files ``container-title[0]`` under (generic names, see _BASE)
+CONTAINER_FIELD = {
+    "journalArticle": "publicationTitle",
+    "bookSection": "publicationTitle",
+    "conferencePaper": "publicationTitle",
+    "report": "seriesTitle",
+    "book": "series",
+}
+
+#: generic (base) field → the item type's own name for it; Zotero's API accepts only the
+#: type-specific name (schema v41 base-field map, protocols.md Part C)
+_BASE = {
+    "bookSection": {"publicationTitle": "bookTitle"},
+    "conferencePaper": {"publicationTitle": "proceedingsTitle"},
+    "blogPost": {"publicationTitle": "blogTitle", "type": "websiteType"},
+    "thesis": {"publisher": "university", "type": "thesisType"},
+    "report": {"publisher": "institution", "type": "reportType", "number": "reportNumber"},
+    "preprint": {"publisher": "repository", "type": "genre", "number": "archiveID"},
+    "manuscript": {"publisher": "institution", "type": "manuscriptType"},
+    "dataset": {"publisher": "repository", "place": "repositoryLocation", "number": "identifier"},
+}
+
+_COMMON = "title abstractNote date DOI url shortTitle language libraryCatalog rights"
+#: fields valid for each item type this module produces (schema v41, protocols.md Part C);
+#: anything else would make the Zotero API answer 400 "'X' is not a valid field for type 'Y'"
+FIELDS = {
+    item_type: frozenset(f"{_COMMON} {extra}".split())
+    for item_type, extra in {
+        "journalArticle": "publicationTitle publisher place volume issue pages series "
+                          "seriesTitle journalAbbreviation ISSN",
+        "book": "series volume edition publisher place ISBN ISSN",
+        "bookSection": "bookTitle series volume edition publisher place pages ISBN ISSN",
+        "conferencePaper": "proceedingsTitle conferenceName publisher place volume issue pages "
+                           "series ISBN ISSN",
+        "thesis": "thesisType university place ISBN ISSN",
+        "report": "reportNumber reportType institution place seriesTitle pages ISBN ISSN",
+        "preprint": "genre repository archiveID place series",
+        "manuscript": "manuscriptType institution place",
+        "dataset": "identifier repository repositoryLocation",
+        "document": "publisher place",
+        "standard": "number edition publisher place ISBN",
+        "blogPost": "blogTitle websiteType ISSN",
+    }.items()
+}
+
+#: creator types each item type allows (schema v41); others become ``contributor``
+CREATOR_TYPES = {
+    "journalArticle": {"author", "contributor", "editor", "translator"},
+    "book": {"author", "contributor", "editor", "translator"},
+    "bookSection": {"author", "contributor", "editor", "translator"},
+    "conferencePaper": {"author", "contributor", "editor", "translator"},
+    "thesis": {"author", "contributor"},
+    "report": {"author", "contributor", "editor", "translator"},
+    "preprint": {"author", "contributor", "editor", "translator"},
+    "manuscript": {"author", "contributor", "translator"},
+    "dataset": {"author", "contributor"},
+    "document": {"author", "contributor", "editor", "translator"},
+    "standard": {"author", "contributor", "editor"},
+    "blogPost": {"author", "contributor", "translator"},
+}
+
+#: Crossref contributor list → creator role, in the order creators are listed; the translator
+#: turns ``chair`` into ``contributor``. Book-chapter authors stay ``author`` on purpose: the
+#: translator makes them ``bookAuthor`` (protocols.md D9), which BibTeX exporters would then
+#: write as the book's author and leave the chapter authorless.
+ROLES = (("author", "author"), ("editor", "editor"), ("translator", "translator"),
+         ("chair", "contributor"))
+
+#: where the publication date is looked for, first hit wins (protocols.md D5); a thesis is
+#: dated by its approval, as the translator does
+DATE_ORDER = ("published-print", "published-online", "issued", "published", "posted", "approved")
+THESIS_DATE_ORDER = ("approved", *DATE_ORDER)
+
+#: plain string fields copied as they are (Crossref name → generic Zotero name)
+SCALARS = {"volume": "volume", "issue": "issue", "language": "language",
+           "edition-number": "edition", "publisher": "publisher"}
+
+
+# -- the mapping ----------------------------------------------------------------------------
+
+
+def item_type_of(work: Work) -> str:
+    """The Zotero item type for a Crossref work (protocols.md D9)."""
+    kind = str(work.get("type") or "")
+    if kind == "posted-content":
+        return "preprint" if work.get("subtype") == "preprint" else "blogPost"
+    if kind == "other" and work.get("ISBN") and work.get("container-title"):
+        return "bookSection"
+    return ITEM_TYPES.get(kind, "document")
+
+
+def work_to_reference(message: Work) -> Reference:
+    """Map a Crossref work to a Reference whose fields Zotero's API would accept unchanged.
+
+    :param message: the ``message`` object of a ``/works/{doi}`` response or a list item.
+    """
+    item_type = item_type_of(message)
+    generic = {**_common_fields(message), **_container_fields(message, item_type)}
+    generic.update(_TYPE_RULES.get(item_type, _no_rule)(message))
+    rename = _BASE.get(item_type, {})
+    valid = FIELDS[item_type]
+    fields = {rename.get(k, k): v for k, v in generic.items() if v}
+    return Reference(
+        item_type=item_type,
+        fields={k: v for k, v in fields.items() if k in valid},
+        creators=_creators(message, item_type),
+        relations=_relations(_mapping(message.get("relation"))),
+    )
+
+
+def _common_fields(work: Work) -> dict[str, str]:
+    fields = {zotero: _text(work.get(name)) for name, zotero in SCALARS.items()}
+    fields.update(
+        title=_title(work),
+        abstractNote=clean_abstract(_text(work.get("abstract"))),
+        date=_date(work, DATE_ORDER).iso(),
+        DOI=_text(work.get("DOI")).lower(),
+        url=_text(_mapping(_mapping(work.get("resource")).get("primary")).get("URL")),
+        pages=_text(work.get("page")) or _text(work.get("article-number")),
+        ISSN=", ".join(_strings(work.get("ISSN"))),
+        ISBN=", ".join(_strings(work.get("ISBN"))),
+        place=_place(work),
+        rights=_text(_mapping(_first(work.get("license"))).get("URL")),
+        libraryCatalog="Crossref",
+    )
+    short_title = clean_title(_text(_first(work.get("short-title"))))
+    if short_title and short_title != fields["title"]:
+        fields["shortTitle"] = short_title
+    return fields
+
+
+def _container_fields(work: Work, item_type: str) -> dict[str, str]:
+    titles = [clean_title(t) for t in _strings(work.get("container-title"))]
+    target = CONTAINER_FIELD.get(item_type)
+    if not titles or target is None:
+        return {}
+    fields = {target: titles[0]}
+    if item_type == "bookSection" and len(titles) > 1:
+        # series first, then the book: what the translator's own `other` branch intends
+        # before a later generic rule overwrites bookTitle (protocols.md D9)
+        fields.update(series=titles[0], publicationTitle=titles[1])
+    abbreviation = clean_title(_text(_first(work.get("short-container-title"))))
+    if abbreviation and abbreviation != titles[0]:
+        fields["journalAbbreviation"] = abbreviation
+    return fields
+
+
+def _thesis(work: Work) -> dict[str, str]:
+    degree = re.sub(r"\s*\([^)]*\)", "", _text(_first(work.get("degree")))).strip()
+    return {"type": degree, "publisher": _institution(work) or _text(work.get("publisher")),
+            "date": _date(work, THESIS_DATE_ORDER).iso()}
+
+
+def _report(work: Work) -> dict[str, str]:
+    # unlike the translator, keep `publisher` when there is no institution (D9 quirk)
+    return {"publisher": _institution(work) or _text(work.get("publisher"))}
+
+
+def _conference(work: Work) -> dict[str, str]:
+    return {"conferenceName": _text(_mapping(work.get("event")).get("name"))}
+
+
+def _blog_post(work: Work) -> dict[str, str]:
+    return {"publicationTitle": _institution(work)}
+
+
+def _peer_review(work: Work) -> dict[str, str]:
+    return {"type": "peer review"}
+
+
+def _no_rule(work: Work) -> dict[str, str]:
+    return {}
+
+
+#: item-type specific rules (protocols.md D9); a preprint's repository is its publisher (the
+#: base field), not ``group-title``, which names a subject section such as "Ecology" (D3)
+_TYPE_RULES: dict[str, Callable[[Work], dict[str, str]]] = {
+    "thesis": _thesis,
+    "report": _report,
+    "conferencePaper": _conference,
+    "blogPost": _blog_post,
+    "manuscript": _peer_review,
+}
+
+
+def _title(work: Work) -> str:
+    title = clean_title(_text(_first(work.get("title"))))
+    subtitle = clean_title(_text(_first(work.get("subtitle"))))
+    if subtitle and subtitle.lower() not in title.lower():
+        return f"{title}: {subtitle}" if title else subtitle
+    return title
+
+
+def _place(work: Work) -> str:
+    event_place = _text(_mapping(work.get("event")).get("location"))
+    places = _mapping(_first(work.get("institution"))).get("place")
+    return event_place or ", ".join(_strings(places)) or _text(work.get("publisher-location"))
+
+
+def _institution(work: Work) -> str:
+    return _text(_mapping(_first(work.get("institution"))).get("name"))
+
+
+def _date(work: Work, order: Sequence[str]) -> PartialDate:
+    for name in order:
+        parts = _first(_mapping(work.get(name)).get("date-parts"))
+        date = _partial_date(parts if isinstance(parts, list) else [])
+        if date.year is not None:
+            return date
+    return PartialDate()
+
+
+def _partial_date(parts: list[Any]) -> PartialDate:
+    numbers = []
+    for part in parts[:3]:
+        try:
+            numbers.append(int(part))
+        except (TypeError, ValueError):  # [[null]] and other junk end the date
+            break
+    year, month, day = (numbers + [None, None, None])[:3]
+    if month is not None and not 1 <= month <= 12:
+        month = day = None
+    if day is not None and not 1 <= day <= 31:
+        day = None
+    return PartialDate(year, month, day)
+
+
+def _creators(work: Work, item_type: str) -> tuple[Creator, ...]:
+    allowed = CREATOR_TYPES[item_type]
+    creators: list[Creator] = []
+    for key, role in ROLES:
+        people = [p for p in work.get(key) or () if isinstance(p, Mapping)]
+        # `sequence: first` marks the first author, who is not always listed first (D4)
+        people.sort(key=lambda p: p.get("sequence") != "first")
+        creator_type = role if role in allowed else "contributor"
+        creators.extend(c for p in people if (c := _creator(p, creator_type)) is not None)
+    if item_type == "manuscript" and not any(c.creator_type == "author" for c in creators):
+        creators.insert(0, Creator(name="Anonymous Reviewer"))  # as the translator does
+    return tuple(creators)
+
+
+def _creator(person: Mapping[str, Any], creator_type: str) -> Creator | None:
+    family, given = _recase(_text(person.get("family"))), _recase(_text(person.get("given")))
+    orcid = _text(person.get("ORCID")).rstrip("/").rpartition("/")[2]
+    if name := _text(person.get("name")):
+        return Creator(name=name, creator_type=creator_type, orcid=orcid)
+    if family and given:
+        return Creator(last=family, first=given, creator_type=creator_type, orcid=orcid)
+    if family or given:  # a lone name part is kept whole, in Zotero's single field
+        return Creator(name=family or given, creator_type=creator_type, orcid=orcid)
+    return None  # nameless contributors (only sequence/affiliation) are dropped
+
+
+def _recase(name: str) -> str:
+    """'SMITH' → 'Smith', 'JEAN-PAUL' → 'Jean-Paul'; names with any lower case stay as given."""
+    if not name or name != name.upper() or name == name.lower():
+        return name
+    return re.sub(r"[^\W\d_]+", lambda m: m[0][0] + m[0][1:].lower(), name)
+
+
+def _relations(relation: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    found: dict[str, tuple[str, ...]] = {}
+    for kind, targets in relation.items():
+        dois = tuple(
+            dict.fromkeys(
+                str(t["id"]).lower()
+                for t in (targets if isinstance(targets, list) else ())
+                if isinstance(t, Mapping) and t.get("id-type") == "doi" and t.get("id")
+            )
+        )
+        if dois:
+            found[kind] = dois
+    return found
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _strings(value: Any) -> Iterable[str]:
+    items = value if isinstance(value, list) else [value]
+    return [s for v in items if (s := _text(v))]
+
+
+def _first(value: Any) -> Any:
+    """The first element of a Crossref array, which may be missing or empty (then None)."""
+    return value[0] if isinstance(value, list) and value else None
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+# -- markup: JATS, HTML and MathML to clean text ------------------------------------------
+
+#: source tag (namespace prefix dropped) → the rich-text tag Zotero stores in titles
+_RICH = {"i": "i", "italic": "i", "em": "i", "b": "b", "bold": "b", "strong": "b",
+         "sub": "sub", "inf": "sub", "sup": "sup"}
+#: elements that end a paragraph (JATS 1.3 and HTML block elements)
+_BLOCKS = {"p", "title", "sec", "list-item", "div", "br", "li", "caption"}
+#: elements whose text repeats or labels the prose (MathML TeX annotations, cross-references)
+_SKIPPED = {"annotation", "annotation-xml", "xref", "label"}
+#: MathML scripts: the second child of msub/msup is the sub/superscript (MathML 3 §3.4.1)
+_SCRIPTS = {"msub": "sub", "msup": "sup"}
+_SPACE = re.compile(r"[^\S\n]+")
+
+
+def clean_title(text: str) -> str:
+    """One line of text keeping ``<i> <b> <sub> <sup>``, the rich text Zotero stores in titles.
+
+    The BibTeX exporter turns these into ``\\emph`` and friends.
+    """
+    return re.sub(r"\s+", " ", _Markup(rich=True).run(text)).strip()
+
+
+def clean_abstract(text: str) -> str:
+    """Plain text, one line per paragraph, without a leading 'Abstract' heading (JATS, D6)."""
+    lines = [_SPACE.sub(" ", p).strip() for p in _Markup(rich=False).run(text).split("\n")]
+    lines = [p for p in lines if p]
+    if lines and lines[0].rstrip(".:").lower() in {"abstract", "summary"}:
+        lines = lines[1:]
+    return "\n".join(lines)
+
+
+class _Markup(HTMLParser):
+    """One pass over the markup; :meth:`run` returns the text with only the wanted tags."""
+
+    def __init__(self, *, rich: bool) -> None:
+        super().__init__(convert_charrefs=True)
+        self._rich = rich
+        self._out: list[str] = []
+        self._open: list[tuple[str, str, list[int]]] = []  # name, tag to emit, child count
+        self._skipping = 0
+
+    def run(self, text: str) -> str:
+        self.feed(text)
+        self.close()
+        while self._open:
+            self._emit_close(self._open.pop()[1])
+        return "".join(self._out)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        name = tag.rpartition(":")[2]
+        if self._skipping or name in _SKIPPED:
+            self._skipping += 1
+            return
+        emit = _RICH.get(name, "")
+        if self._open and self._open[-1][0] in _SCRIPTS:
+            parent = self._open[-1]
+            parent[2][0] += 1
+            emit = _SCRIPTS[parent[0]] if parent[2][0] == 2 else ""
+        if emit and self._rich:
+            self._out.append(f"<{emit}>")
+        self._break(name)
+        self._open.append((name, emit, [0]))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if not self._skipping:
+            self._break(tag.rpartition(":")[2])
+
+    def handle_endtag(self, tag: str) -> None:
+        name = tag.rpartition(":")[2]
+        if self._skipping:
+            self._skipping -= 1
+            return
+        if not any(open_name == name for open_name, _, _ in self._open):
+            return  # a stray closing tag
+        while self._open:
+            open_name, emit, _ = self._open.pop()
+            self._emit_close(emit)
+            if open_name == name:
+                break
+        self._break(name)
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            # some deposits escape entities twice (`&amp;lt;`), protocols.md D6
+            self._out.append(html.unescape(data))
+
+    def unknown_decl(self, data: str) -> None:
+        if data.startswith("CDATA[") and not self._skipping:
+            self._out.append(data[len("CDATA["):])
+
+    def _emit_close(self, emit: str) -> None:
+        if emit and self._rich:
+            self._out.append(f"</{emit}>")
+
+    def _break(self, name: str) -> None:
+        if name in _BLOCKS:
+            self._out.append(" " if self._rich else "\n")
