@@ -25,6 +25,10 @@ def in_keyring_session(script: str, tmp_path: Path) -> subprocess.CompletedProce
     env = {k: v for k, v in os.environ.items() if k != "PYTHON_KEYRING_BACKEND"}
     env["HOME"] = str(tmp_path)  # the daemon keeps its keyrings under $HOME
     env["XDG_DATA_HOME"] = str(tmp_path / "data")
+    for name in ("XDG_RUNTIME_DIR", "XDG_CACHE_HOME"):  # the daemon puts its sockets there
+        folder = tmp_path / name.lower()
+        folder.mkdir(mode=0o700)
+        env[name] = str(folder)
     code = tmp_path / "script.py"
     code.write_text(textwrap.dedent(script))
     shell = (
@@ -32,7 +36,7 @@ def in_keyring_session(script: str, tmp_path: Path) -> subprocess.CompletedProce
         f"{sys.executable} {code}"
     )
     return subprocess.run(["dbus-run-session", "--", "sh", "-c", shell], env=env,
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=20)
 
 
 @needs_keyring
