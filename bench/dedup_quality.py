@@ -1,0 +1,140 @@
+"""Duplicate-detection quality on labelled data: refsync versus Zotero's three-pass rules.
+
+DBLP-ACM (Köpcke, Thor & Rahm, PVLDB 3(1), 2010): the ACM side is the library, each DBLP record
+a candidate being imported. Cora (McCallum et al.): one messy table, deduplicated in place.
+Run: ``.venv/bin/python bench/dedup_quality.py [--data ../shared/corpora/dedup]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import re
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from itertools import combinations
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
+
+from bench.zotero_rules import zotero_groups  # noqa: E402
+from refsync.dedupe import duplicate_groups, find_existing  # noqa: E402
+from refsync.model import Creator, Reference  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+Pair = tuple[int, int]
+
+
+def person(text: str) -> Creator:
+    """``First Middle Last`` as a Zotero two-field creator (the form DBLP and ACM print)."""
+    words = text.split()
+    return Creator(last=words[-1], first=" ".join(words[:-1])) if words else Creator()
+
+
+def dblp_acm_reference(row: dict[str, str]) -> Reference:
+    """A record as a .bib import would give it: journals vs proceedings told apart by venue."""
+    venue = row["venue"].strip()
+    journal = re.search(r"record|journal|j\.|trans", venue, re.IGNORECASE)
+    fields = {"title": row["title"], "date": row["year"],
+              "publicationTitle" if journal else "proceedingsTitle": venue}
+    authors = tuple(person(a) for a in row["authors"].split(",") if a.strip())
+    return Reference("journalArticle" if journal else "conferencePaper", fields, authors)
+
+
+def read_rows(path: Path, delimiter: str) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter=delimiter, quoting=csv.QUOTE_NONE))
+
+
+_INITIALS = re.compile(r"^(?:[a-z]\.?\s*-?)+$", re.IGNORECASE)
+
+
+def cora_people(text: str) -> tuple[Creator, ...]:
+    """Cora author strings in their three shapes: ``a. blum, m. furst``, ``blum, a., furst, m.``
+    and ``avrim blum and merrick furst``; ``et al.`` is dropped."""
+    text = re.sub(r"\bet\.? al\.?|\band\b|&|;", ",", text.strip().strip(".,"))
+    parts = [p.strip(" .") for p in text.split(",") if p.strip(" .")]
+    people: list[Creator] = []
+    i = 0
+    while i < len(parts):
+        part = parts[i]
+        following = parts[i + 1] if i + 1 < len(parts) else ""
+        if " " not in part and following and _INITIALS.match(following):
+            people.append(Creator(last=part, first=following))  # "blum, a."
+            i += 2
+            continue
+        people.append(person(part))
+        i += 1
+    return tuple(people)
+
+
+def cora_reference(row: dict[str, str]) -> Reference:
+    year = re.search(r"(19|20)\d\d", row.get("year") or "")
+    fields = {"title": (row.get("title") or "").strip(" \"'.,"),
+              "date": year.group(0) if year else "",
+              "publicationTitle": (row.get("venue") or "").strip(" .,")}
+    return Reference("conferencePaper", fields, cora_people(row.get("author") or ""))
+
+
+def scores(predicted: set[Pair], truth: set[Pair]) -> tuple[float, float, float]:
+    tp = len(predicted & truth)
+    precision = tp / len(predicted) if predicted else 1.0
+    recall = tp / len(truth) if truth else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if tp else 0.0
+    return precision, recall, f1
+
+
+def group_pairs(groups: Iterable[Iterable[int]]) -> set[Pair]:
+    return {(min(i, j), max(i, j)) for g in groups for i, j in combinations(g, 2)}
+
+
+def run_dblp_acm(folder: Path) -> dict[str, tuple[float, float, float]]:
+    acm = [dblp_acm_reference(r) for r in read_rows(folder / "acm.csv", "%")]
+    dblp = [dblp_acm_reference(r) for r in read_rows(folder / "dblp.csv", "%")]
+    truth = {(int(r["D1"]), int(r["D2"])) for r in read_rows(folder / "gt.csv", "%")}
+    acm_position = {id(ref): j for j, ref in enumerate(acm)}
+    predicted = {(i, acm_position[id(ref)])
+                 for i, found in enumerate(find_existing(dblp, acm))
+                 for ref, decision in found.matches if decision.kind == "duplicate"}
+    # Zotero: candidates imported next to the library; cross pairs of a duplicate set count
+    offset = len(dblp)
+    zotero = {(i, j - offset) for i, j in group_pairs(zotero_groups(dblp + acm))
+              if i < offset <= j}
+    return {"refsync": scores(predicted, truth), "zotero": scores(zotero, truth)}
+
+
+def run_cora(folder: Path) -> dict[str, tuple[float, float, float]]:
+    rows = read_rows(folder / "cora.csv", "|")
+    refs = [cora_reference(r) for r in rows]
+    position = {int(r["Entity Id"]): n for n, r in enumerate(rows)}
+    truth: set[Pair] = set()
+    with (folder / "cora_gt.csv").open() as handle:
+        for line in handle:
+            a, b = (position[int(x)] for x in line.strip().split("|")[:2])
+            truth.add((min(a, b), max(a, b)))
+    predicted = group_pairs(g.positions for g in duplicate_groups(refs))
+    return {"refsync": scores(predicted, truth), "zotero": scores(group_pairs(zotero_groups(refs)),
+                                                                  truth)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=REPO / ".." / "shared/corpora/dedup")
+    args = parser.parse_args()
+    table: dict[str, dict[str, tuple[float, float, float]]] = defaultdict(dict)
+    for name, run, sub in (("DBLP-ACM", run_dblp_acm, "dblp-acm_pyjedai"),
+                           ("Cora", run_cora, "cora_pyjedai")):
+        started = time.perf_counter()
+        table[name] = run(args.data / sub)
+        print(f"{name}: {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    print("| dataset | matcher | precision | recall | F1 |")
+    print("|---|---|---|---|---|")
+    for name, rows in table.items():
+        for matcher, (p, r, f) in rows.items():
+            print(f"| {name} | {matcher} | {p:.4f} | {r:.4f} | {f:.4f} |")
+
+
+if __name__ == "__main__":
+    main()
