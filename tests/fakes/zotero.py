@@ -286,6 +286,7 @@ class FakeZotero:
             self.faults: list[Fault] = []
             self.extra_headers: list[dict[str, str]] = []
             self.requests: list[LoggedRequest] = []
+            self.scheduled: list[tuple[int, Callable[[], None]]] = []
             self.local_enabled = True
 
     def __getattr__(self, name: str) -> Any:
@@ -325,6 +326,11 @@ class FakeZotero:
         """Add a ``Backoff`` header to the next response (server under load, A7)."""
         self.extra_headers.append({"Backoff": f"{seconds:g}"})
 
+    def schedule(self, after: int, action: Callable[[], None]) -> None:
+        """Run ``action`` (say, an edit) once ``after`` more requests have been answered: a
+        library that changes in the middle of a client's sync."""
+        self.scheduled.append((len(self.requests) + after, action))
+
     def to_snapshot(self, library: str = "user:123") -> dict[str, Any]:
         """The library as a snapshot document (Zotero objects, trashed ones included)."""
         lib = self.libraries[library]
@@ -347,6 +353,9 @@ class FakeZotero:
             except HTTPFailure as exc:
                 status, headers, body = exc.status, {**exc.headers,
                                                      "Content-Type": "text/plain"}, exc.text
+            for due, action in [s for s in self.scheduled if s[0] <= len(self.requests)]:
+                self.scheduled.remove((due, action))
+                action()
             headers = {"Zotero-API-Version": "3", "Zotero-Schema-Version": "41", **headers,
                        **extra}
             if isinstance(body, str):

@@ -1,0 +1,423 @@
+"""Adapter over pyzotero: the only module that imports it (and its HTTP stack, httpx2).
+
+Owns the wire: which requests a sync sends, retries with backoff, and the translation of
+pyzotero/httpx2 failures into :class:`ZoteroError` once, in :meth:`ZoteroClient._errors`.
+Imports only the leaves of refsync (config, errors).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import httpx2
+from pyzotero import zotero as pyzotero
+from pyzotero import zotero_errors as ze
+
+from .config import ZoteroSettings
+from .errors import ConfigError, ZoteroAuthError, ZoteroError
+
+__all__ = [
+    "REGULAR_ITEMS",
+    "Deleted",
+    "Page",
+    "WriteFailure",
+    "WriteResult",
+    "ZoteroClient",
+    "parse_library",
+]
+
+T = TypeVar("T")
+
+#: itemType filter for bibliographic items only: a negated itemType also drops annotations, and
+#: regular items are never children (Zotero Web API v3 docs / dataserver, A6 and A12.2)
+REGULAR_ITEMS = "-attachment || note"
+#: the most keys the docs allow in one itemKey= request (the server takes 100)
+MAX_KEYS = 50
+#: statuses worth another try: rate limit, server errors, maintenance (A10.6)
+_RETRY_STATUSES = {429, 500, 502, 503, 504}
+_STATUS_IN_MESSAGE = re.compile(r"Code: (\d{3})")
+_RESPONSE_IN_MESSAGE = re.compile(r"Response: (.*)", re.DOTALL)
+
+
+def parse_library(text: str) -> tuple[str, int]:
+    """Split ``'user:123'``/``'group:456'`` into the type and ID pyzotero wants.
+
+    :raises ConfigError: for anything else, so a typo is caught before any request.
+    """
+    match = re.fullmatch(r"\s*(user|group)s?[:/](\d+)\s*", text or "")
+    if not match:
+        raise ConfigError(
+            f"zotero.library: expected 'user:ID' or 'group:ID', got '{text}'",
+            hint="find your user ID at https://www.zotero.org/settings/keys",
+        )
+    return match.group(1), int(match.group(2))
+
+
+@dataclass(frozen=True)
+class Page:
+    """One response of a multi-object read: the objects and the library version it reflects."""
+
+    objects: list[dict[str, Any]]
+    total: int
+    version: int
+
+
+@dataclass(frozen=True)
+class Deleted:
+    """Keys erased since a version (``GET /deleted``); trashed items are *not* here."""
+
+    items: list[str]
+    collections: list[str]
+    version: int
+
+
+@dataclass(frozen=True)
+class WriteFailure:
+    """One object the server refused: ``code`` is per object (400, 404, 409, 412, 428, 500)."""
+
+    code: int
+    message: str
+    key: str = ""
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """A multi-object write report, by index of the submitted list (A10.1)."""
+
+    version: int
+    successful: dict[int, dict[str, Any]] = field(default_factory=dict)
+    unchanged: dict[int, str] = field(default_factory=dict)
+    failed: dict[int, WriteFailure] = field(default_factory=dict)
+
+
+class _Retry(Exception):
+    def __init__(self, status: int | None, retry_after: float | None) -> None:
+        super().__init__(status)
+        self.status, self.retry_after = status, retry_after
+
+
+class ZoteroClient:
+    """One Zotero library over the Web API, or over Zotero desktop's local API.
+
+    :param settings: the ``[zotero]`` settings; ``url`` (or ``local_url``) becomes pyzotero's
+        ``endpoint``, which is how the tests aim it at a loopback fake.
+    :param api_key: the key from the keyring or environment; never read here, never logged.
+    :param library: ``'user:ID'`` or ``'group:ID'``; defaults to ``settings.library``
+        (``'user:0'`` with the local API).
+    :param sleep: how to wait between retries (tests pass a recorder).
+    :param base_delay: first wait after a failure without ``Retry-After``; doubles per attempt.
+    """
+
+    def __init__(
+        self,
+        settings: ZoteroSettings,
+        api_key: str | None = None,
+        *,
+        library: str | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        base_delay: float = 1.0,
+    ) -> None:
+        self.local = settings.local
+        self.library = library or settings.library or ("user:0" if self.local else "")
+        kind, ident = parse_library(self.library)
+        self.url = (settings.local_url if self.local else settings.url).rstrip("/")
+        self.requests = 0
+        self._settings = settings
+        self._api_key = api_key or ""
+        self._sleep = sleep
+        self._base_delay = base_delay
+        self._backoff_until = 0.0
+        http = httpx2.Client(
+            timeout=settings.timeout,
+            follow_redirects=True,
+            trust_env=not self.local,  # the local API is on loopback: never via a proxy
+            event_hooks={"request": [self._count]},
+        )
+        self._zot = pyzotero.Zotero(ident, kind, api_key or None, local=self.local, client=http)
+        self._zot.endpoint = self.url
+        self._prefix = f"/{kind}s/{ident}"
+
+    def _count(self, request: httpx2.Request) -> None:
+        self.requests += 1
+
+    # ---------------------------------------------------------------- reads
+
+    def items(
+        self,
+        *,
+        since: int | None = None,
+        start: int = 0,
+        limit: int | None = 100,
+        include_trashed: bool = True,
+        item_type: str | None = REGULAR_ITEMS,
+        if_modified_since: int | None = None,
+    ) -> Page | None:
+        """One page of items, newest first; ``None`` when ``if_modified_since`` is current.
+
+        ``limit=None`` asks for everything at once, which only the local API honours.
+        """
+        # pyzotero reads limit=None as "send no limit" (and a missing one as 100)
+        params: dict[str, Any] = {"start": start, "limit": limit}
+        if since is not None:
+            params["since"] = since
+        if include_trashed:
+            params["includeTrashed"] = 1
+        if item_type:
+            params["itemType"] = item_type
+        if if_modified_since is not None:
+            return self._conditional("items", "/items", params, if_modified_since)
+        return self._call("items", lambda: self._page(self._zot.items, params))
+
+    def items_by_keys(self, keys: Sequence[str]) -> tuple[list[dict[str, Any]], int]:
+        """Full objects for ``keys`` (trashed included), 50 per request as the docs advise."""
+        found: list[dict[str, Any]] = []
+        version = 0
+        for at in range(0, len(keys), MAX_KEYS):
+            batch = {"itemKey": ",".join(keys[at:at + MAX_KEYS]), "includeTrashed": 1}
+            page = self._call("items", lambda b=batch: self._page(self._zot.items, b))
+            found += page.objects
+            version = page.version
+        return found, version
+
+    def item_versions(self, *, since: int | None = None, include_trashed: bool = True,
+                      item_type: str | None = REGULAR_ITEMS) -> tuple[dict[str, int], int]:
+        """``{key: version}`` of items changed since ``since`` (all without it), one request."""
+        params: dict[str, Any] = {"includeTrashed": 1} if include_trashed else {}
+        if since is not None:
+            params["since"] = since
+        if item_type:
+            params["itemType"] = item_type
+        versions = self._call("item versions", lambda: self._zot.item_versions(**params))
+        return dict(versions), self._version()
+
+    def collection_versions(self, *, since: int | None = None) -> tuple[dict[str, int], int]:
+        """``{key: version}`` of collections changed since ``since``, one request."""
+        params = {} if since is None else {"since": since}
+        versions = self._call("collection versions",
+                              lambda: self._zot.collection_versions(**params))
+        return dict(versions), self._version()
+
+    def collections(self, *, since: int | None = None, start: int = 0,
+                    limit: int | None = 100) -> Page:
+        """One page of collections (trashed ones carry ``data.deleted``)."""
+        params: dict[str, Any] = {"start": start, "limit": limit}
+        if since is not None:
+            params["since"] = since
+        return self._call("collections", lambda: self._page(self._zot.collections, params))
+
+    def deleted(self, since: int) -> Deleted:
+        """Items and collections erased after version ``since`` (the Web API only)."""
+        if self.local:
+            raise ZoteroError(f"Zotero's local API at '{self.url}' has no /deleted endpoint.",
+                              service="zotero", url=self.url)
+        body = self._call("deleted", lambda: self._zot.deleted(since=since))
+        return Deleted(list(body.get("items", [])), list(body.get("collections", [])),
+                       self._version())
+
+    def library_version(self, known: int | None = None) -> int | None:
+        """The library's version; with ``known``, one conditional request, ``None`` if unchanged."""
+        page = self._conditional("library version", "/items", {"limit": 1},
+                                 known if known is not None else -1)
+        return None if page is None else page.version
+
+    def key_info(self) -> dict[str, Any]:
+        """``GET /keys/current``: the key's user ID and access (pyzotero's ``key_info`` puts
+        the key in the URL, where it would reach logs and error messages)."""
+        return self._call("key lookup", lambda: self._get("/keys/current", {}, {}).json())
+
+    # ---------------------------------------------------------------- writes
+
+    def create_items(self, items: Sequence[Mapping[str, Any]], *,
+                     library_version: int | None = None) -> WriteResult:
+        """Create or update up to 50 items in one POST with a fresh ``Zotero-Write-Token``.
+
+        :param library_version: sent as ``If-Unmodified-Since-Version``; the whole request
+            fails with a 412 :class:`ZoteroError` if the library moved on since.
+        :returns: the per-index report; objects can fail one by one.
+        """
+        if len(items) > MAX_KEYS:
+            raise ValueError(f"at most {MAX_KEYS} items per request, got {len(items)}")
+        payload = [dict(item) for item in items]
+        report = self._call("write", lambda: self._zot.create_items(
+            payload, last_modified=library_version), retry_timeouts=False)
+        return self._report(report)
+
+    def create_collection(self, name: str, parent: str | None = None, *,
+                          library_version: int | None = None) -> WriteResult:
+        """Create one collection (``parent`` a collection key, or top level)."""
+        payload = [{"name": name, "parentCollection": parent or ""}]
+        report = self._call("write", lambda: self._zot.create_collections(
+            payload, last_modified=library_version), retry_timeouts=False)
+        return self._report(report)
+
+    def update_item(self, data: Mapping[str, Any], *, version: int | None = None) -> int:
+        """PATCH one item (``data`` needs ``key``, and ``version`` unless given); returns the
+        new library version. A stale version raises :class:`ZoteroError` with status 412."""
+        payload = dict(data)
+        if version is None and "version" not in payload:
+            raise ValueError("update_item needs the item's version (If-Unmodified-Since-Version)")
+        self._call("write", lambda: self._zot.update_item(payload, last_modified=version),
+                   retry_timeouts=False)
+        return self._version()
+
+    # ---------------------------------------------------------------- plumbing
+
+    def _page(self, method: Callable[..., Any], params: dict[str, Any]) -> Page:
+        objects = method(**params)
+        headers = self._zot.request.headers
+        return Page(list(objects), int(headers.get("total-results", len(objects))),
+                    self._version())
+
+    def _version(self) -> int:
+        self._note_backoff(self._zot.request.headers)
+        return int(self._zot.request.headers.get("last-modified-version", 0))
+
+    def _get(self, path: str, params: dict[str, Any], headers: dict[str, str]) -> httpx2.Response:
+        """A GET pyzotero cannot make (conditional); same client, same headers as pyzotero."""
+        response = self._zot.client.get(
+            f"{self.url}{path}", params={**params, "locale": self._zot.locale},
+            headers={**self._zot.default_headers(), **headers})
+        self._note_backoff(response.headers)
+        # A8: httpx2's raise_for_status() raises on 304, so look first
+        if response.status_code != 304 and response.status_code >= 400:
+            if response.status_code in _RETRY_STATUSES:
+                raise _Retry(response.status_code, _seconds(response.headers))
+            self._fail(response.status_code, response.text, None)
+        return response
+
+    def _conditional(self, what: str, path: str, params: dict[str, Any],
+                     known: int) -> Page | None:
+        query = {"format": "json", **{k: v for k, v in params.items() if v is not None}}
+
+        def fetch() -> Page | None:
+            response = self._get(self._prefix + path, query,
+                                 {"If-Modified-Since-Version": str(known)})
+            if response.status_code == 304:
+                return None
+            objects = response.json()
+            return Page(objects, int(response.headers.get("total-results", len(objects))),
+                        int(response.headers.get("last-modified-version", 0)))
+
+        return self._call(what, fetch)
+
+    def _note_backoff(self, headers: Mapping[str, str]) -> None:
+        """``Backoff`` on any response pauses every request after it (A7, desktop client)."""
+        if (seconds := _seconds(headers, "backoff")) is not None:
+            self._backoff_until = max(self._backoff_until, time.monotonic() + seconds)
+
+    def _call(self, what: str, fn: Callable[[], T], *, retry_timeouts: bool = True) -> T:
+        """Run ``fn`` with retries for 429/5xx (and timeouts, for reads).
+
+        pyzotero retries a 429 that carries ``Retry-After`` itself, but raises on 503 and on
+        timeouts; the desktop client waits and retries both, so do we.
+        """
+        delay = self._base_delay
+        for attempt in range(self._settings.retries + 1):
+            if (pause := self._backoff_until - time.monotonic()) > 0:
+                self._sleep(pause)
+            try:
+                with self._errors(what, retry_timeouts):
+                    return fn()
+            except _Retry as retry:
+                if attempt == self._settings.retries:
+                    self._fail(retry.status, "gave up after retries", retry)
+                self._sleep(retry.retry_after if retry.retry_after is not None else delay)
+                delay *= 2
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @contextmanager
+    def _errors(self, what: str, retry_timeouts: bool) -> Iterator[None]:
+        """Translate pyzotero and httpx2 failures once (style guide: translate at the adapter)."""
+        try:
+            yield
+        except (ze.TooManyRetriesError, ze.TooManyRequestsError) as exc:
+            raise _Retry(429, self._retry_after(429)) from exc
+        except ze.UnsupportedParamsError as exc:
+            if self.local and what == "write":
+                raise ZoteroError(
+                    f"Zotero's local API at '{self.url}' is read-only.",
+                    service="zotero", url=self.url,
+                    hint="writes through the local API need Zotero 10; or use the Web API",
+                ) from exc
+            self._fail(_status(exc) or 400, _server_text(exc), exc)
+        except ze.PyZoteroError as exc:
+            status = _status(exc)
+            if status in _RETRY_STATUSES:
+                raise _Retry(status, self._retry_after(status)) from exc
+            self._fail(status, _server_text(exc), exc)
+        except httpx2.TimeoutException as exc:
+            if retry_timeouts:
+                raise _Retry(None, None) from exc
+            self._fail(None, "timed out; the write may have landed, pull before retrying", exc)
+        except httpx2.TransportError as exc:
+            hint = "is Zotero running with its local API enabled?" if self.local else None
+            raise ZoteroError(f"Cannot reach Zotero at '{self.url}' ({type(exc).__name__}).",
+                              service="zotero", url=self.url, hint=hint) from exc
+
+    def _retry_after(self, status: int) -> float | None:
+        last = self._zot.request
+        return _seconds(last.headers) if last is not None and last.status_code == status else None
+
+    def _fail(self, status: int | None, text: str, exc: BaseException | None) -> None:
+        detail = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+        if self._api_key:
+            detail = detail.replace(self._api_key, "***")
+        code = f"{status} " if status else ""
+        if status in (401, 403):
+            raise ZoteroAuthError(
+                f"Zotero refused access to library '{self.library}' at '{self.url}' "
+                f"({code}{detail}).".replace(" ()", ""),
+                service="zotero", url=self.url, status=status,
+                hint="check the API key (keyring or ZOTERO_API_KEY) and that it can read "
+                     "this library",
+            ) from exc
+        raise ZoteroError(
+            f"Zotero request for library '{self.library}' at '{self.url}' failed "
+            f"({code}{detail}).",
+            service="zotero", url=self.url, status=status,
+            retry_after=getattr(exc, "retry_after", None),
+        ) from exc
+
+    def _report(self, report: Mapping[str, Any]) -> WriteResult:
+        failed = {
+            int(i): WriteFailure(int(f.get("code", 0)), str(f.get("message", "")),
+                                 str(f.get("key", "")))
+            for i, f in report.get("failed", {}).items()
+        }
+        successful = {
+            int(i): (obj.get("data", obj) if isinstance(obj, Mapping) else {"key": obj})
+            for i, obj in (report.get("successful") or report.get("success") or {}).items()
+        }
+        return WriteResult(
+            version=self._version(),
+            successful=successful,
+            unchanged={int(i): str(k) for i, k in report.get("unchanged", {}).items()},
+            failed=failed,
+        )
+
+
+def _seconds(headers: Mapping[str, str], name: str = "") -> float | None:
+    names = [name] if name else ["retry-after", "backoff"]
+    for header in names:
+        value = headers.get(header)
+        if value:
+            try:
+                return max(float(value), 0.0)
+            except ValueError:
+                continue
+    return None
+
+
+def _status(exc: BaseException) -> int | None:
+    match = _STATUS_IN_MESSAGE.search(str(exc))
+    return int(match.group(1)) if match else None
+
+
+def _server_text(exc: BaseException) -> str:
+    match = _RESPONSE_IN_MESSAGE.search(str(exc))
+    return match.group(1) if match else type(exc).__name__
