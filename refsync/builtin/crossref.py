@@ -1,3 +1,380 @@
-"""Placeholder built-in plugin 'crossref' (being written)."""
+"""Built-in resolver 'crossref': DOIs to References through the Crossref REST API.
+
+The only module that imports habanero. It batches DOIs into ``filter=doi:`` list requests, keeps
+within the pool's limits, retries what is worth retrying, and translates habanero's and httpx2's
+errors into CrossrefError (protocols.md D7, D10, D11, E1).
+"""
 
 from __future__ import annotations
+
+import email.utils
+import itertools
+import json
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote, quote_plus, urlsplit
+
+import habanero  # type: ignore[import-untyped]
+import httpx2
+
+from ..config import CrossrefSettings, Settings
+from ..errors import CrossrefError, NotFoundError, RefsyncError
+from ..hookspecs import Resolver, hookimpl
+from ..model import Reference
+from .crossref_mapping import work_to_reference
+
+__all__ = ["CrossrefResolver", "plan_batches", "register_resolvers"]
+
+log = logging.getLogger(__name__)
+
+#: stay well under Jetty's 4096-byte request line, which answers 414 (protocols.md D7, D10)
+MAX_REQUEST_LINE = 3800
+#: Crossref's largest page (``rows``), D10
+MAX_ROWS = 1000
+#: pool limits recorded June 2026: (requests per interval, interval s, concurrent), D11
+POLITE_POOL = (10, 1.0, 3)
+PUBLIC_POOL = (5, 1.0, 1)
+#: longest wait refsync accepts from Retry-After or backoff before giving up, in seconds
+MAX_WAIT = 60.0
+#: statuses worth another attempt: rate limit and transient server trouble (api_tips.md, D11)
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+
+
+@hookimpl
+def register_resolvers(settings: Settings) -> list[Resolver]:
+    """Offer the 'crossref' resolver, configured by ``[crossref]``."""
+    return [CrossrefResolver(settings.crossref)]
+
+
+class CrossrefResolver:
+    """Resolves DOIs with as few Crossref requests as the API allows.
+
+    :param settings: the ``[crossref]`` settings (URL, mailto, timeout, batch size, retries).
+    :param backoff: first wait in seconds after a failure without Retry-After; doubles each time.
+    """
+
+    name = "crossref"
+
+    def __init__(self, settings: CrossrefSettings, *, backoff: float = 1.0) -> None:
+        self.settings = settings
+        self.backoff = backoff
+        self._client = habanero.Crossref(
+            base_url=settings.url.rstrip("/"),
+            mailto=settings.mailto or None,
+            timeout=settings.timeout,
+        )
+        self._throttle = _Throttle(*(POLITE_POOL if settings.mailto else PUBLIC_POOL))
+        self._workers = self._throttle.concurrency
+
+    def resolve(self, dois: Sequence[str]) -> dict[str, Reference | RefsyncError]:
+        """Look up normalised DOIs: batches first, then one by one for what batches missed.
+
+        :returns: an entry per DOI: its Reference, ``NotFoundError`` when Crossref answers 404,
+            or ``CrossrefError`` when Crossref failed past the retries.
+        """
+        wanted = list(dict.fromkeys(dois))
+        results: dict[str, Reference | RefsyncError] = {}
+        batches, singles = plan_batches(wanted, self.settings.batch_size, self._list_path)
+        with ThreadPoolExecutor(self._workers, thread_name_prefix="crossref") as pool:
+            for batch, outcome in zip(batches, pool.map(self._fetch_batch, batches), strict=True):
+                if isinstance(outcome, _GaveUp) and outcome.trouble.status != 400:
+                    results.update({doi: _error(doi, outcome) for doi in batch})
+                    continue
+                found = {} if isinstance(outcome, _GaveUp) else outcome
+                results.update({doi: found[doi.lower()] for doi in batch if doi.lower() in found})
+                singles.extend(doi for doi in batch if doi.lower() not in found)
+            results.update(zip(singles, pool.map(self._fetch_one, singles), strict=True))
+        return results
+
+    @property
+    def _list_path(self) -> str:
+        return urlsplit(self.settings.url).path.rstrip("/") + "/works"
+
+    def _fetch_batch(self, batch: Sequence[str]) -> dict[str, Reference] | _GaveUp:
+        url = self.settings.url.rstrip("/") + "/works"
+        try:
+            # filter passed by position: habanero's next major release renames the keyword (E1)
+            body = self._call(
+                lambda: self._client.works(None, None, {"doi": list(batch)}, limit=len(batch)),
+                url,
+            )
+        except _GaveUp as gave_up:
+            return gave_up
+        items = _message(body).get("items")
+        works = [w for w in items if isinstance(w, Mapping)] if isinstance(items, list) else []
+        return {str(w.get("DOI", "")).lower(): work_to_reference(w) for w in works}
+
+    def _fetch_one(self, doi: str) -> Reference | RefsyncError:
+        # habanero splits ids on whitespace and leaves '?' and '#' raw: escape them here
+        path = quote(doi, safe="/:;()[]@!$&'*+,=")
+        url = f"{self.settings.url.rstrip('/')}/works/{path}"
+        try:
+            body = self._call(lambda: self._client.works(ids=path), url)
+        except _GaveUp as gave_up:
+            return _error(doi, gave_up)
+        message = _message(body)
+        if not message.get("DOI"):
+            return CrossrefError(
+                f"Crossref answered for '{doi}' without a work in the response.",
+                service="crossref", url=url,
+            )
+        return work_to_reference(message)
+
+    def _call(self, request: Callable[[], Any], url: str) -> Any:
+        """Run one habanero request with the throttle and the retry policy.
+
+        :raises _GaveUp: when the request failed for good; it chains the original error.
+        """
+        for attempt in itertools.count(1):
+            try:
+                with self._throttle:
+                    return request()
+            except (httpx2.HTTPError, habanero.RequestError, RuntimeError, ValueError) as exc:
+                trouble = _diagnose(exc, url, self.settings.timeout)
+                if trouble is None:
+                    raise  # not a remote failure: a bug, keep its traceback
+                trouble.attempts = attempt
+                wait = self._wait(trouble, attempt)
+                if not trouble.retryable or attempt > self.settings.retries or wait > MAX_WAIT:
+                    raise _GaveUp(trouble) from exc
+            self._throttle.learn(trouble.headers)
+            log.info("Crossref %s; retrying in %.1f s.", trouble.reason, wait)
+            time.sleep(wait)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _wait(self, trouble: _Trouble, attempt: int) -> float:
+        """Retry-After when given (429/503), else exponential backoff; a rate-limited pool is
+        waited on for at least its interval (x-rate-limit-interval, D11)."""
+        if trouble.retry_after is not None:
+            return trouble.retry_after
+        wait = self.backoff * 2 ** (attempt - 1)
+        if trouble.status == 429:
+            wait = max(wait, _seconds(trouble.headers.get("x-rate-limit-interval")) or 0.0)
+        return wait
+
+
+def plan_batches(
+    dois: Sequence[str], batch_size: int, path: str = "/works"
+) -> tuple[list[list[str]], list[str]]:
+    """Split DOIs into list requests that fit Crossref's limits, and DOIs to ask one by one.
+
+    A batch holds at most ``batch_size`` (and 1000) DOIs and keeps the request line
+    ``GET <path>?filter=doi:…&rows=N HTTP/1.1`` under 3,800 bytes as httpx2 encodes it. DOIs
+    holding a comma cannot be put in a filter list, so they are asked for alone.
+
+    :returns: (batches, singles)
+    """
+    size = max(1, min(batch_size, MAX_ROWS))
+    fixed = len(f"GET {path}?filter=&rows={size} HTTP/1.1")
+    batches: list[list[str]] = []
+    singles: list[str] = []
+    current: list[str] = []
+    length = fixed
+    for doi in dois:
+        if "," in doi:
+            singles.append(doi)
+            continue
+        cost = len(quote_plus(f"doi:{doi}", safe="")) + (3 if current else 0)  # %2C joins
+        if current and (len(current) >= size or length + cost > MAX_REQUEST_LINE):
+            batches.append(current)
+            current, length, cost = [], fixed, cost - 3
+        if fixed + cost > MAX_REQUEST_LINE:
+            singles.append(doi)
+            continue
+        current.append(doi)
+        length += cost
+    if current:
+        batches.append(current)
+    return batches, singles
+
+
+# -- failures -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Trouble:
+    """What went wrong with one request, read from whichever exception habanero raised."""
+
+    reason: str
+    url: str
+    status: int | None = None
+    retryable: bool = True
+    retry_after: float | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    attempts: int = 1
+
+
+class _GaveUp(Exception):
+    """Internal: a request failed for good; ``__cause__`` is habanero's or httpx2's error."""
+
+    def __init__(self, trouble: _Trouble) -> None:
+        super().__init__(trouble.reason)
+        self.trouble = trouble
+
+
+def _diagnose(exc: Exception, url: str, timeout: float) -> _Trouble | None:
+    """Read a habanero/httpx2 failure; None when the exception is not a remote failure.
+
+    habanero raises httpx2.HTTPStatusError for non-JSON error bodies (404, 429, 5xx),
+    RequestError for JSON ones (400) and for a 200 that is not JSON, and on list requests wraps
+    transport errors in RuntimeError (habanero 2.9.2 ``request_class.py``).
+    """
+    if isinstance(exc, RuntimeError) and isinstance(exc.__cause__, httpx2.HTTPError):
+        exc = exc.__cause__
+    if isinstance(exc, habanero.RequestError):
+        context = exc.__context__
+        response = context.response if isinstance(context, httpx2.HTTPStatusError) else None
+        status = int(exc.status_code)
+        return _Trouble(
+            f"Crossref rejected the request (HTTP {status}: {exc.error})" if status >= 400
+            else "the answer was not JSON",
+            str(response.request.url) if response is not None else url,
+            status=status,
+            retryable=status in RETRY_STATUSES,
+            headers=dict(response.headers) if response is not None else {},
+        )
+    if isinstance(exc, httpx2.HTTPStatusError):
+        response = exc.response
+        status = response.status_code
+        return _Trouble(
+            f"HTTP {status} {response.reason_phrase}".rstrip(),
+            str(response.request.url),
+            status=status,
+            retryable=status in RETRY_STATUSES,
+            retry_after=_retry_after(response.headers.get("retry-after")),
+            headers=dict(response.headers),
+        )
+    if isinstance(exc, httpx2.TimeoutException):
+        return _Trouble(f"no answer within {timeout:g} s", _url_of(exc, url))
+    if isinstance(exc, httpx2.RemoteProtocolError):
+        return _Trouble("the connection closed before the answer was complete", _url_of(exc, url))
+    if isinstance(exc, httpx2.TransportError):
+        return _Trouble(f"the connection failed ({exc})", _url_of(exc, url))
+    if isinstance(exc, json.JSONDecodeError):
+        return _Trouble("the answer was not valid JSON", url)
+    return None
+
+
+def _error(doi: str, gave_up: _GaveUp) -> RefsyncError:
+    """The error a caller sees for one DOI; chains habanero's original exception."""
+    trouble = gave_up.trouble
+    error: RefsyncError
+    if trouble.status == 404:
+        error = NotFoundError(
+            f"Crossref does not know the DOI '{doi}'.",
+            hint="check the DOI; DOIs registered elsewhere (DataCite, mEDRA) are not in Crossref",
+        )
+    else:
+        tries = f" after {trouble.attempts} attempts" if trouble.attempts > 1 else ""
+        error = CrossrefError(
+            f"Crossref could not resolve '{doi}': {trouble.reason}{tries} ('{trouble.url}').",
+            service="crossref",
+            url=trouble.url,
+            status=trouble.status,
+            retry_after=trouble.retry_after,
+            hint=_hint(trouble),
+        )
+    error.__cause__ = gave_up.__cause__
+    return error
+
+
+def _hint(trouble: _Trouble) -> str | None:
+    if trouble.status == 429:
+        return "set [crossref] mailto to use the polite pool, or try again later"
+    if trouble.status is None and trouble.reason.startswith("no answer"):
+        return "raise [crossref] timeout, or try again later"
+    if trouble.retryable:
+        return "Crossref is having trouble; try again later"
+    return None
+
+
+def _url_of(exc: httpx2.HTTPError, default: str) -> str:
+    try:
+        return str(exc.request.url)
+    except RuntimeError:  # httpx2 raises when the error carries no request
+        return default
+
+
+def _message(body: Any) -> Mapping[str, Any]:
+    message = body.get("message") if isinstance(body, Mapping) else None
+    return message if isinstance(message, Mapping) else {}
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Retry-After as seconds or an HTTP date (RFC 9110 §10.2.3)."""
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _seconds(value: str | None) -> float | None:
+    """An interval header such as ``1s`` (x-rate-limit-interval, D11)."""
+    try:
+        return float(value.strip().removesuffix("s")) if value else None
+    except ValueError:
+        return None
+
+
+# -- pacing -----------------------------------------------------------------------------------
+
+
+class _Throttle:
+    """Keeps requests within a pool's concurrency and rate, shared by the resolver's threads.
+
+    Starts from the limits documented for the pool and adopts the ones Crossref announces in
+    headers (habanero returns only the body of successes, so error responses are where refsync
+    can read them).
+    """
+
+    def __init__(self, limit: int, interval: float, concurrency: int) -> None:
+        self.limit, self.interval, self.concurrency = limit, interval, concurrency
+        self._cond = threading.Condition()
+        self._starts: deque[float] = deque()
+        self._in_flight = 0
+
+    def __enter__(self) -> None:
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                while self._starts and now - self._starts[0] >= self.interval:
+                    self._starts.popleft()
+                if self._in_flight < self.concurrency and len(self._starts) < self.limit:
+                    break
+                full = len(self._starts) >= self.limit
+                self._cond.wait(self.interval - (now - self._starts[0]) if full else None)
+            self._in_flight += 1
+            self._starts.append(now)
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        with self._cond:
+            self._in_flight -= 1
+            self._cond.notify_all()
+
+    def learn(self, headers: Mapping[str, str]) -> None:
+        lowered = {k.lower(): v for k, v in headers.items()}
+        with self._cond:
+            for name, attr, cast in (("x-rate-limit-limit", "limit", int),
+                                     ("x-concurrency-limit", "concurrency", int),
+                                     ("x-rate-limit-interval", "interval", _seconds)):
+                try:
+                    value = cast(lowered[name])
+                except (KeyError, ValueError):
+                    continue
+                if value:
+                    setattr(self, attr, value)
+            self._cond.notify_all()

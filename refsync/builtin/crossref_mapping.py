@@ -342,7 +342,7 @@ _BLOCKS = {"p", "title", "sec", "list-item", "div", "br", "li", "caption"}
 _SKIPPED = {"annotation", "annotation-xml", "xref", "label"}
 #: MathML scripts: the second child of msub/msup is the sub/superscript (MathML 3 §3.4.1)
 _SCRIPTS = {"msub": "sub", "msup": "sup"}
-_SPACE = re.compile(r"[^\S\n]+")
+_SPACE = re.compile(r"\s+")
 
 
 def clean_title(text: str) -> str:
@@ -350,12 +350,12 @@ def clean_title(text: str) -> str:
 
     The BibTeX exporter turns these into ``\\emph`` and friends.
     """
-    return re.sub(r"\s+", " ", _Markup(rich=True).run(text)).strip()
+    return _SPACE.sub(" ", _Markup(rich=True).run(text)).strip()
 
 
 def clean_abstract(text: str) -> str:
     """Plain text, one line per paragraph, without a leading 'Abstract' heading (JATS, D6)."""
-    lines = [_SPACE.sub(" ", p).strip() for p in _Markup(rich=False).run(text).split("\n")]
+    lines = [" ".join(p.split()) for p in _Markup(rich=False).run(text).split("\n")]
     lines = [p for p in lines if p]
     if lines and lines[0].rstrip(".:").lower() in {"abstract", "summary"}:
         lines = lines[1:]
@@ -414,8 +414,9 @@ class _Markup(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         if not self._skipping:
-            # some deposits escape entities twice (`&amp;lt;`), protocols.md D6
-            self._out.append(html.unescape(data))
+            # some deposits escape entities twice (`&amp;lt;`), protocols.md D6; line breaks
+            # in the source are layout, paragraphs come from elements
+            self._out.append(re.sub(r"\s+", " ", html.unescape(data)))
 
     def unknown_decl(self, data: str) -> None:
         if data.startswith("CDATA[") and not self._skipping:

@@ -80,6 +80,7 @@ class FakeCrossref:
         """Back to the recorded works, no queued failures, no delay, empty request log."""
         with self._lock:
             self.works: dict[str, dict[str, Any]] = dict(self._recorded)
+            self.unlisted: set[str] = set()
             self.delay = 0.0
             self.enforce_concurrency = True
             self.max_in_flight = 0
@@ -105,6 +106,11 @@ class FakeCrossref:
         doi = str(message["DOI"]).lower()
         self.works[doi] = dict(message)
         return doi
+
+    def unlist(self, doi: str) -> None:
+        """Keep a work out of list results while ``/works/{doi}`` still serves it, as when
+        Crossref's search index lags behind a fresh deposit."""
+        self.unlisted.add(doi.lower())
 
     def clone_works(self, count: int, prefix: str = "10.5555/bench.") -> list[str]:
         """Serve ``count`` copies of the recorded works under DOIs ``prefix + N`` (N from 1)."""
@@ -212,7 +218,8 @@ class FakeCrossref:
                     "filter-not-available", name, f"Filter {name} specified but there is no such filter"
                 )
             wanted.append(value.lower())
-        found = [self.works[d] for d in dict.fromkeys(wanted) if d in self.works]
+        found = [self.works[d] for d in dict.fromkeys(wanted)
+                 if d in self.works and d not in self.unlisted]
         # result order is unspecified upstream (protocols.md D10): shuffle deterministically
         found.sort(key=lambda w: hashlib.sha1(w["DOI"].encode()).hexdigest())
         rows, offset = int(rows_text), int(offset_text)
@@ -256,6 +263,8 @@ def _failure_response(failure: _Failure) -> Response:
         headers["retry-after"] = f"{failure.retry_after:g}"
     if failure.status == 429:
         return 429, headers | {"content-type": "text/html"}, _TOO_MANY
+    if failure.status == 400:
+        return _validation_failure("parameter-not-allowed", "filter", "Invalid filter")
     if failure.status == 500:
         # shape of Crossref's occasional JSON exception body (protocols.md D7)
         body = {"status": "error", "message-type": "exception", "message-version": "1.0.0",
