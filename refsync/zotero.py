@@ -96,9 +96,9 @@ class WriteResult:
 
 
 class _Retry(Exception):
-    def __init__(self, status: int | None, retry_after: float | None) -> None:
-        super().__init__(status)
-        self.status, self.retry_after = status, retry_after
+    def __init__(self, status: int | None, retry_after: float | None, text: str) -> None:
+        super().__init__(text)
+        self.status, self.retry_after, self.text = status, retry_after, text
 
 
 class ZoteroClient:
@@ -286,7 +286,7 @@ class ZoteroClient:
         # A8: httpx2's raise_for_status() raises on 304, so look first
         if response.status_code != 304 and response.status_code >= 400:
             if response.status_code in _RETRY_STATUSES:
-                raise _Retry(response.status_code, _seconds(response.headers))
+                raise _Retry(response.status_code, _seconds(response.headers), response.text)
             self._fail(response.status_code, response.text, None)
         return response
 
@@ -325,7 +325,8 @@ class ZoteroClient:
                     return fn()
             except _Retry as retry:
                 if attempt == self._settings.retries:
-                    self._fail(retry.status, "gave up after retries", retry)
+                    self._fail(retry.status, f"{retry.text}; gave up after {attempt + 1} "
+                                             "attempts", retry)
                 self._sleep(retry.retry_after if retry.retry_after is not None else delay)
                 delay *= 2
         raise AssertionError("unreachable")  # pragma: no cover
@@ -336,7 +337,7 @@ class ZoteroClient:
         try:
             yield
         except (ze.TooManyRetriesError, ze.TooManyRequestsError) as exc:
-            raise _Retry(429, self._retry_after(429)) from exc
+            raise _Retry(429, self._retry_after(429), "rate limited") from exc
         except ze.UnsupportedParamsError as exc:
             if self.local and what == "write":
                 raise ZoteroError(
@@ -348,11 +349,11 @@ class ZoteroClient:
         except ze.PyZoteroError as exc:
             status = _status(exc)
             if status in _RETRY_STATUSES:
-                raise _Retry(status, self._retry_after(status)) from exc
+                raise _Retry(status, self._retry_after(status), _server_text(exc)) from exc
             self._fail(status, _server_text(exc), exc)
         except httpx2.TimeoutException as exc:
             if retry_timeouts:
-                raise _Retry(None, None) from exc
+                raise _Retry(None, None, "timed out") from exc
             self._fail(None, "timed out; the write may have landed, pull before retrying", exc)
         except httpx2.TransportError as exc:
             hint = "is Zotero running with its local API enabled?" if self.local else None

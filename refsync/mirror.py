@@ -1,0 +1,324 @@
+"""A local SQLite mirror per Zotero library, and the one-way sync that keeps it current.
+
+Pull, dedup and key assignment read the mirror instead of the network; a sync costs one request
+when nothing changed. Imports the leaves (model, errors) and the Zotero adapter, never pyzotero.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Protocol
+
+from .errors import ZoteroError
+from .model import Reference
+from .zotero import Page, ZoteroClient
+
+__all__ = ["Collection", "LibraryView", "Mirror", "SyncStats", "descendants", "sync_mirror"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS items (
+    key TEXT PRIMARY KEY, version INTEGER NOT NULL, trashed INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS collections (
+    key TEXT PRIMARY KEY, version INTEGER NOT NULL, name TEXT NOT NULL, parent TEXT NOT NULL,
+    trashed INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS memberships (
+    item TEXT NOT NULL, collection TEXT NOT NULL, PRIMARY KEY (collection, item)) WITHOUT ROWID;
+"""
+#: how often a sync starts over when the library changes under it (A12.1 restarts too)
+ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Collection:
+    """A Zotero collection; ``parent`` is ``""`` at the top level (the API says ``false``)."""
+
+    key: str
+    name: str
+    parent: str = ""
+    version: int = 0
+
+    @classmethod
+    def from_zotero(cls, obj: dict[str, Any]) -> Collection:
+        data = obj.get("data", obj)
+        return cls(str(data["key"]), str(data.get("name", "")),
+                   str(data.get("parentCollection") or ""), int(data.get("version", 0) or 0))
+
+
+class LibraryView(Protocol):
+    """What pull reads from a library, whether a synced :class:`Mirror` or a snapshot file."""
+
+    @property
+    def library(self) -> str: ...
+
+    @property
+    def version(self) -> int | None: ...
+
+    def items(self) -> list[Reference]:
+        """Top-level regular items not in the trash."""
+        ...
+
+    def collections(self) -> list[Collection]:
+        """Collections not in the trash."""
+        ...
+
+    def items_in(self, collection_keys: Iterable[str]) -> list[Reference]:
+        """Items directly in any of the collections (walk subcollections with descendants)."""
+        ...
+
+
+def descendants(collections: Iterable[Collection], key: str) -> set[str]:
+    """``key`` and every collection below it: the API never returns subcollection items with
+    their parent's (Zotero Web API v3 docs, A5), so pull walks the tree itself."""
+    children: dict[str, list[str]] = {}
+    for coll in collections:
+        children.setdefault(coll.parent, []).append(coll.key)
+    found, stack = set(), [key]
+    while stack:
+        current = stack.pop()
+        if current not in found:
+            found.add(current)
+            stack.extend(children.get(current, ()))
+    return found
+
+
+@dataclass(frozen=True)
+class SyncStats:
+    """What one :func:`sync_mirror` did; ``requests`` counts HTTP requests, retries included."""
+
+    library: str
+    version: int
+    requests: int
+    unchanged: bool = False
+    full: bool = False
+    items_updated: int = 0
+    items_deleted: int = 0
+    collections_updated: int = 0
+    collections_deleted: int = 0
+    restarts: int = 0
+
+
+@dataclass
+class _Changes:
+    version: int
+    full: bool
+    items: list[dict[str, Any]] = field(default_factory=list)
+    collections: list[dict[str, Any]] = field(default_factory=list)
+    deleted_items: list[str] = field(default_factory=list)
+    deleted_collections: list[str] = field(default_factory=list)
+
+
+class _LibraryMoved(Exception):
+    """Responses of one sync disagreed on the library version: something was written meanwhile."""
+
+
+class Mirror:
+    """The SQLite mirror of one library; every change lands in a single transaction.
+
+    :param path: the database file (created with its folder).
+    :param library: ``'user:ID'``/``'group:ID'``; stamped on every :class:`Reference`.
+    """
+
+    def __init__(self, path: Path, library: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._library = library
+        self._db = sqlite3.connect(path, isolation_level=None)  # transactions are explicit
+        self._db.executescript(_SCHEMA)
+
+    @classmethod
+    def open(cls, cache_dir: Path, library: str, *, local: bool = False) -> Mirror:
+        """The mirror under ``cache_dir/zotero``; local-API versions are a separate series
+        (B3: they have nothing to do with Web API versions), so they get their own file."""
+        name = ("local-" if local else "") + library.replace(":", "-")  # ':' breaks on Windows
+        return cls(cache_dir / "zotero" / f"{name}.sqlite", library)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Mirror:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def library(self) -> str:
+        return self._library
+
+    @property
+    def version(self) -> int | None:
+        """The library version the mirror reflects; ``None`` before the first sync."""
+        row = self._db.execute("SELECT value FROM meta WHERE name = 'library_version'").fetchone()
+        return int(row[0]) if row else None
+
+    # ---------------------------------------------------------------- queries
+
+    def items(self, *, include_trashed: bool = False) -> list[Reference]:
+        return self._references("SELECT data FROM items" +
+                                ("" if include_trashed else " WHERE trashed = 0") +
+                                " ORDER BY key", ())
+
+    def items_in(self, collection_keys: Iterable[str], *,
+                 include_trashed: bool = False) -> list[Reference]:
+        keys = sorted(set(collection_keys))
+        marks = ",".join("?" * len(keys))
+        return self._references(
+            "SELECT data FROM items WHERE key IN (SELECT m.item FROM memberships m JOIN "
+            f"collections c ON c.key = m.collection AND c.trashed = 0 WHERE m.collection IN "
+            f"({marks}))" + ("" if include_trashed else " AND trashed = 0") + " ORDER BY key",
+            keys)
+
+    def item(self, key: str) -> Reference | None:
+        """One item by key, trashed or not."""
+        found = self._references("SELECT data FROM items WHERE key = ?", (key,))
+        return found[0] if found else None
+
+    def collections(self) -> list[Collection]:
+        rows = self._db.execute("SELECT key, name, parent, version FROM collections "
+                                "WHERE trashed = 0 ORDER BY key")
+        return [Collection(*row) for row in rows]
+
+    def _references(self, sql: str, params: Iterable[Any]) -> list[Reference]:
+        live = {c.key for c in self.collections()}
+        refs = []
+        for (data,) in self._db.execute(sql, tuple(params)):
+            ref = Reference.from_zotero(json.loads(data), library=self._library)
+            # deleting a collection does not bump its items' versions (A12.2 step 5), so
+            # membership is filtered against the collections that still exist
+            refs.append(replace(ref, collections=tuple(c for c in ref.collections if c in live)))
+        return refs
+
+    # ---------------------------------------------------------------- writing
+
+    def _apply(self, changes: _Changes) -> tuple[int, int]:
+        """Write a whole sync's changes in one transaction; returns (items, collections) dropped."""
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if changes.full:
+                fresh = {o["key"] for o in changes.items}
+                gone_items = [k for (k,) in db.execute("SELECT key FROM items") if k not in fresh]
+                fresh = {o["key"] for o in changes.collections}
+                gone_colls = [k for (k,) in db.execute("SELECT key FROM collections")
+                              if k not in fresh]
+            else:
+                gone_items = _existing(db, "items", changes.deleted_items)
+                gone_colls = _existing(db, "collections", changes.deleted_collections)
+            db.executemany("DELETE FROM items WHERE key = ?", [(k,) for k in gone_items])
+            db.executemany("DELETE FROM memberships WHERE item = ?", [(k,) for k in gone_items])
+            db.executemany("DELETE FROM collections WHERE key = ?", [(k,) for k in gone_colls])
+            db.executemany("DELETE FROM memberships WHERE collection = ?",
+                           [(k,) for k in gone_colls])
+            db.executemany("INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?)", [
+                (d["key"], int(d.get("version", 0)), int(bool(d.get("deleted"))), json.dumps(d))
+                for d in changes.items])
+            db.executemany("DELETE FROM memberships WHERE item = ?",
+                           [(d["key"],) for d in changes.items])
+            db.executemany("INSERT OR IGNORE INTO memberships VALUES (?, ?)", [
+                (d["key"], c) for d in changes.items for c in d.get("collections", ())])
+            db.executemany("INSERT OR REPLACE INTO collections VALUES (?, ?, ?, ?, ?)", [
+                (d["key"], int(d.get("version", 0)), str(d.get("name", "")),
+                 str(d.get("parentCollection") or ""), int(bool(d.get("deleted"))))
+                for d in changes.collections])
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('library_version', ?)",
+                       (str(changes.version),))
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('library', ?)", (self._library,))
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+        return len(gone_items), len(gone_colls)
+
+
+def _existing(db: sqlite3.Connection, table: str, keys: list[str]) -> list[str]:
+    return [k for k in keys if db.execute(f"SELECT 1 FROM {table} WHERE key = ?", (k,)).fetchone()]
+
+
+def sync_mirror(client: ZoteroClient, mirror: Mirror) -> SyncStats:
+    """Bring ``mirror`` up to the library's current version (Zotero Web API v3 docs, A12.2).
+
+    First sync: page all regular items (trash included) 100 at a time, then collections.
+    Later syncs: one conditional request for items changed since the mirror's version — a 304
+    ends the sync — then changed collections and ``/deleted``. Through the local API, which has
+    no ``/deleted`` and whose versions miss unsynced edits (B1, B2), every sync lists everything
+    and compares keys. Nothing is written until every response is in, and all responses must
+    report one library version, else the sync starts over.
+
+    :raises ZoteroError: on failures after retries, or if the library keeps changing.
+    """
+    if client.library != mirror.library:
+        raise ValueError(f"client is for '{client.library}', mirror for '{mirror.library}'")
+    before = client.requests
+    for attempt in range(ATTEMPTS):
+        try:
+            changes = _fetch(client, mirror.version)
+        except _LibraryMoved:
+            continue
+        if changes is None:
+            return SyncStats(mirror.library, mirror.version or 0, client.requests - before,
+                             unchanged=True, restarts=attempt)
+        items_gone, colls_gone = mirror._apply(changes)
+        return SyncStats(mirror.library, changes.version, client.requests - before,
+                         full=changes.full, items_updated=len(changes.items),
+                         items_deleted=items_gone, collections_updated=len(changes.collections),
+                         collections_deleted=colls_gone, restarts=attempt)
+    raise ZoteroError(f"Zotero library '{client.library}' kept changing during the sync.",
+                      service="zotero", url=client.url, hint="try again in a moment")
+
+
+def _fetch(client: ZoteroClient, since: int | None) -> _Changes | None:
+    if client.local:
+        # the local API has no default limit: one request each lists everything (B1)
+        items = _all(client.items(limit=None), lambda start: client.items(start=start,
+                                                                          limit=None))
+        colls = _all(client.collections(limit=None), lambda start: client.collections(
+            start=start, limit=None))
+        return _Changes(_agree(items, colls), full=True, items=_data(items),
+                        collections=_data(colls))
+    if since is None:
+        items = _all(client.items(), lambda start: client.items(start=start))
+        colls = _all(client.collections(), lambda start: client.collections(start=start))
+        return _Changes(_agree(items, colls), full=True, items=_data(items),
+                        collections=_data(colls))
+    # A12.2 step 1 and 3 in one request: the conditional probe is the first page of changes
+    first = client.items(since=since, if_modified_since=since)
+    if first is None:
+        return None
+    items = _all(first, lambda start: client.items(since=since, start=start))
+    colls = _all(client.collections(since=since),
+                 lambda start: client.collections(since=since, start=start))
+    deleted = client.deleted(since)
+    version = _agree(items, colls, [Page([], 0, deleted.version)])
+    return _Changes(version, full=False, items=_data(items), collections=_data(colls),
+                    deleted_items=deleted.items, deleted_collections=deleted.collections)
+
+
+def _all(first: Page | None, more: Callable[[int], Page | None]) -> list[Page]:
+    """Follow ``start`` offsets until ``Total-Results`` objects have arrived."""
+    assert first is not None  # only conditional requests answer None
+    pages = [first]
+    got = len(first.objects)
+    while got < first.total:
+        page = more(got)
+        if page is None or not page.objects or page.version != first.version:
+            raise _LibraryMoved  # offsets shift when the library changes under the paging
+        pages.append(page)
+        got += len(page.objects)
+    return pages
+
+
+def _agree(*groups: list[Page]) -> int:
+    versions = {page.version for pages in groups for page in pages}
+    if len(versions) != 1:
+        raise _LibraryMoved
+    return versions.pop()
+
+
+def _data(pages: list[Page]) -> list[dict[str, Any]]:
+    return [obj.get("data", obj) for page in pages for obj in page.objects]
+

@@ -1,0 +1,210 @@
+"""The SQLite mirror and its sync: request budgets, blind spots, atomicity (protocols.md A12.2)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from fakes.zotero import API_KEY, FakeZotero
+from refsync.config import Settings
+from refsync.errors import ZoteroError
+from refsync.mirror import Collection, Mirror, descendants, sync_mirror
+from refsync.zotero import ZoteroClient
+
+
+@pytest.fixture
+def client(zotero_settings: Settings) -> ZoteroClient:
+    return ZoteroClient(zotero_settings.zotero, API_KEY, sleep=lambda s: None, base_delay=0.01)
+
+
+@pytest.fixture
+def mirror(zotero_settings: Settings) -> Iterator[Mirror]:
+    with Mirror.open(zotero_settings.cache_dir, "user:123") as opened:
+        yield opened
+
+
+def dump(path: Path) -> list[tuple[object, ...]]:
+    db = sqlite3.connect(path)
+    rows = [(t, *r) for t in ("meta", "items", "collections", "memberships")
+            for r in db.execute(f"SELECT * FROM {t} ORDER BY 1, 2")]
+    db.close()
+    return rows
+
+
+def test_mirror_lives_in_the_cache_folder(zotero_settings: Settings, mirror: Mirror) -> None:
+    assert mirror.path == zotero_settings.cache_dir / "zotero" / "user-123.sqlite"
+    assert mirror.version is None and mirror.items() == []
+
+
+@pytest.mark.parametrize("n", [0, 1, 100, 250])
+def test_cold_sync_pages_the_library_once(zotero: FakeZotero, client: ZoteroClient,
+                                          mirror: Mirror, n: int) -> None:
+    coll = zotero.add_collection("Thesis")
+    for i in range(n):
+        zotero.add_item(title=f"T{i}", collections=[coll], tags=["cite"])
+    zotero.add_item(itemType="note", note="not a reference")
+    stats = sync_mirror(client, mirror)
+    assert stats.requests <= max(math.ceil(n / 100), 1) + 3
+    assert stats.requests == max(math.ceil(n / 100), 1) + 1  # items pages + collections
+    assert stats.full and stats.items_updated == n and stats.version == zotero.version
+    refs = mirror.items()
+    assert len(refs) == n and mirror.version == zotero.version
+    if n:
+        assert refs[0].collections == (coll,) and refs[0].tags == ("cite",)
+        assert refs[0].library == "user:123" and refs[0].version > 1
+    assert mirror.collections() == [Collection(coll, "Thesis", "", 1)]
+
+
+def test_unchanged_library_costs_one_request(zotero: FakeZotero, client: ZoteroClient,
+                                             mirror: Mirror) -> None:
+    zotero.add_item(title="A")
+    sync_mirror(client, mirror)
+    zotero.requests.clear()
+    stats = sync_mirror(client, mirror)
+    assert stats.unchanged and stats.requests == 1
+    assert zotero.requests[0].headers["if-modified-since-version"] == str(zotero.version)
+
+
+@pytest.mark.parametrize("k", [1, 100, 150, 250])
+def test_k_changes_cost_one_plus_pages_plus_one(zotero: FakeZotero, client: ZoteroClient,
+                                                mirror: Mirror, k: int) -> None:
+    keys = [zotero.add_item(title=f"T{i}") for i in range(300)]
+    sync_mirror(client, mirror)
+    for key in keys[:k]:
+        zotero.update_item(key, title="changed")
+    stats = sync_mirror(client, mirror)
+    assert stats.requests <= 1 + math.ceil(k / 100) + 1
+    assert stats.items_updated == k and not stats.full
+    assert sum(r.title == "changed" for r in mirror.items()) == k
+
+
+def test_deleted_items_leave_the_mirror(zotero: FakeZotero, client: ZoteroClient,
+                                        mirror: Mirror) -> None:
+    keep, gone = zotero.add_item(title="Keep"), zotero.add_item(title="Gone")
+    sync_mirror(client, mirror)
+    zotero.delete_item(gone)
+    stats = sync_mirror(client, mirror)
+    assert stats.items_deleted == 1
+    assert [r.key for r in mirror.items()] == [keep] and mirror.item(gone) is None
+
+
+def test_trashed_items_are_kept_but_flagged(zotero: FakeZotero, client: ZoteroClient,
+                                            mirror: Mirror) -> None:
+    key = zotero.add_item(title="A")
+    sync_mirror(client, mirror)
+    zotero.trash(key)
+    sync_mirror(client, mirror)
+    assert mirror.items() == []
+    trashed = mirror.items(include_trashed=True)
+    assert [r.key for r in trashed] == [key] and trashed[0].deleted
+    zotero.restore(key)
+    sync_mirror(client, mirror)
+    assert [r.key for r in mirror.items()] == [key]
+
+
+def test_deleted_collection_drops_membership_without_item_changes(
+        zotero: FakeZotero, client: ZoteroClient, mirror: Mirror) -> None:
+    coll = zotero.add_collection("C")
+    sub = zotero.add_collection("S", parent=coll)
+    other = zotero.add_collection("Other")
+    key = zotero.add_item(title="A", collections=[coll, other])
+    nested = zotero.add_item(title="B", collections=[sub])
+    sync_mirror(client, mirror)
+    assert {r.key for r in mirror.items_in(descendants(mirror.collections(), coll))} == {
+        key, nested}
+    zotero.delete_collection(coll)
+    stats = sync_mirror(client, mirror)
+    assert stats.items_updated == 0 and stats.collections_deleted == 2
+    assert mirror.items_in([coll, sub]) == []
+    assert {r.key: r.collections for r in mirror.items()} == {key: (other,), nested: ()}
+    assert [c.key for c in mirror.collections()] == [other]
+
+
+def test_renamed_collection(zotero: FakeZotero, client: ZoteroClient, mirror: Mirror) -> None:
+    coll = zotero.add_collection("Draft")
+    sync_mirror(client, mirror)
+    zotero.rename_collection(coll, "Thesis")
+    stats = sync_mirror(client, mirror)
+    assert stats.collections_updated == 1 and stats.requests == 3
+    assert [c.name for c in mirror.collections()] == ["Thesis"]
+
+
+def test_removed_from_collection(zotero: FakeZotero, client: ZoteroClient,
+                                 mirror: Mirror) -> None:
+    coll = zotero.add_collection("C")
+    a = zotero.add_item(title="A", collections=[coll])
+    b = zotero.add_item(title="B", collections=[coll])
+    sync_mirror(client, mirror)
+    zotero.remove_from_collection(a, coll)
+    sync_mirror(client, mirror)
+    assert [r.key for r in mirror.items_in([coll])] == [b]
+
+
+def test_tags_follow_the_library(zotero: FakeZotero, client: ZoteroClient,
+                                 mirror: Mirror) -> None:
+    key = zotero.add_item(title="A", tags=["draft"])
+    sync_mirror(client, mirror)
+    zotero.untag(key, "draft")
+    zotero.tag(key, "cite")
+    sync_mirror(client, mirror)
+    assert mirror.item(key) is not None and mirror.item(key).tags == ("cite",)  # type: ignore
+
+
+def test_failed_sync_leaves_the_mirror_as_it_was(zotero: FakeZotero, client: ZoteroClient,
+                                                 mirror: Mirror) -> None:
+    coll = zotero.add_collection("C")
+    keys = [zotero.add_item(title=f"T{i}", collections=[coll]) for i in range(150)]
+    sync_mirror(client, mirror)
+    before = dump(mirror.path)
+    for key in keys[:120]:
+        zotero.update_item(key, title="changed")
+    zotero.delete_collection(coll)
+    zotero.fail_next(500, times=4, path="/deleted")  # the last step fails, after 3 retries
+    with pytest.raises(ZoteroError):
+        sync_mirror(client, mirror)
+    assert dump(mirror.path) == before
+    stats = sync_mirror(client, mirror)
+    assert stats.items_updated == 120 and stats.collections_deleted == 1
+
+
+def test_library_changing_mid_sync_restarts(zotero: FakeZotero, client: ZoteroClient,
+                                            mirror: Mirror) -> None:
+    keys = [zotero.add_item(title=f"T{i}") for i in range(250)]
+    zotero.schedule(1, lambda: zotero.update_item(keys[0], title="edited meanwhile"))
+    stats = sync_mirror(client, mirror)
+    assert stats.restarts == 1 and stats.version == zotero.version
+    assert mirror.item(keys[0]).title == "edited meanwhile"  # type: ignore[union-attr]
+    assert len(mirror.items()) == 250
+
+
+def test_group_library(zotero: FakeZotero, zotero_settings: Settings) -> None:
+    group = zotero.library("group:456")
+    group.add_item(title="Group paper")
+    client = ZoteroClient(zotero_settings.zotero, API_KEY, library="group:456")
+    with Mirror.open(zotero_settings.cache_dir, "group:456") as mirror:
+        sync_mirror(client, mirror)
+        assert [(r.title, r.library) for r in mirror.items()] == [("Group paper", "group:456")]
+        with pytest.raises(ValueError, match="group:456"):
+            sync_mirror(ZoteroClient(zotero_settings.zotero, API_KEY), mirror)
+
+
+def test_local_api_compares_full_listings(zotero: FakeZotero, zotero_settings: Settings) -> None:
+    settings = dataclasses.replace(zotero_settings.zotero, local=True, library="")
+    client = ZoteroClient(settings, None)
+    coll = zotero.add_collection("C")
+    keys = [zotero.add_item(title=f"T{i}", collections=[coll]) for i in range(150)]
+    with Mirror.open(zotero_settings.cache_dir, "user:0", local=True) as mirror:
+        assert mirror.path.name == "local-user-0.sqlite"
+        first = sync_mirror(client, mirror)
+        assert first.requests == 2 and len(mirror.items()) == 150
+        zotero.delete_item(keys[0])
+        zotero.delete_collection(coll)
+        again = sync_mirror(client, mirror)
+        assert again.items_deleted == 1 and again.collections_deleted == 1
+        assert len(mirror.items()) == 149 and mirror.items_in([coll]) == []
+        assert all("deleted" not in r.path for r in zotero.requests)
