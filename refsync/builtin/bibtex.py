@@ -1,3 +1,303 @@
-"""Placeholder built-in plugin 'bibtex' (being written)."""
+"""Built-in exporters ``bibtex`` and ``biblatex``: one writer, two dialects.
+
+Output is deterministic (same records → same bytes): entries in the mapping's order, fields in
+:data:`FIELD_ORDER`, ``  name = {value}`` lines, LF endings and a final newline, so a .bib under
+version control only changes where the library changed. Every value passes through
+:mod:`refsync.latex`, which keeps untrusted metadata from becoming LaTeX code; each rendered
+value is checked against :func:`refsync.latex.safety_problems` before it is written.
+
+Dialect differences follow Better BibTeX (anchors (c)): BibTeX writes ``year`` + bare ``month``
+macros, ``journal``, ``address``, ``school``; BibLaTeX writes an EDTF ``date``,
+``journaltitle``, ``location``, ``institution``, ``langid``, ``urldate`` and ``abstract``.
+Abstracts are left out of BibTeX output on purpose: no standard BibTeX style prints them and
+they are the longest, least clean field (JATS, stray ``%``).
+"""
 
 from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping
+
+from ..config import Settings
+from ..hookspecs import Exporter, hookimpl
+from ..latex import escape, rich_text, safety_problems, verbatim
+from ..model import Creator, Reference, parse_date
+from .jsonformats import base_fields, primary_creator
+
+__all__ = ["BibExporter", "render_entry"]
+
+# Zotero item type → (BibTeX, BibLaTeX) entry type. BBT's map (anchors (c)) where it names one;
+# the rest use the BibLaTeX data-model type for the medium (blx-dm.def) and @misc for BibTeX.
+ENTRY_TYPES = {
+    "journalArticle": ("article", "article"),
+    "magazineArticle": ("article", "article"),
+    "newspaperArticle": ("article", "article"),
+    "book": ("book", "book"),
+    "bookSection": ("incollection", "incollection"),
+    "conferencePaper": ("inproceedings", "inproceedings"),
+    "thesis": ("phdthesis", "thesis"),
+    "report": ("techreport", "report"),
+    "manuscript": ("unpublished", "unpublished"),
+    "patent": ("patent", "patent"),
+    "preprint": ("misc", "online"),
+    "webpage": ("misc", "online"),
+    "blogPost": ("misc", "online"),
+    "forumPost": ("misc", "online"),
+    "computerProgram": ("misc", "software"),
+    "dataset": ("misc", "dataset"),
+    "encyclopediaArticle": ("article", "inreference"),
+    "dictionaryEntry": ("misc", "inreference"),
+    "case": ("misc", "jurisdiction"),
+    "hearing": ("misc", "jurisdiction"),
+    "statute": ("misc", "legislation"),
+    "bill": ("misc", "legislation"),
+    "standard": ("misc", "standard"),
+    "presentation": ("misc", "unpublished"),
+    "letter": ("misc", "letter"),
+    "email": ("misc", "letter"),
+    "instantMessage": ("misc", "letter"),
+    "artwork": ("misc", "artwork"),
+    "audioRecording": ("misc", "audio"),
+    "podcast": ("misc", "audio"),
+    "radioBroadcast": ("misc", "audio"),
+    "film": ("misc", "movie"),
+    "videoRecording": ("misc", "video"),
+    "tvBroadcast": ("misc", "video"),
+    "interview": ("misc", "misc"),
+    "map": ("misc", "misc"),
+    "document": ("misc", "misc"),
+}
+_ARTICLES = {"journalArticle", "magazineArticle", "newspaperArticle"}
+_CONTAINED = {"bookSection", "conferencePaper", "encyclopediaArticle", "dictionaryEntry"}
+
+FIELD_ORDER = (
+    "title", "shorttitle", "author", "bookauthor", "editor", "translator", "booktitle",
+    "eventtitle", "journal", "journaltitle", "entrysubtype", "titleaddon", "howpublished",
+    "series", "edition", "volume", "number", "pages", "type", "school", "institution",
+    "organization", "publisher", "address", "location", "year", "month", "date", "eprint",
+    "eprinttype", "archiveprefix", "isbn", "issn", "doi", "url", "urldate", "langid", "abstract",
+)
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+# ISO 639 codes and English names → babel/polyglossia names, for biblatex's ``langid``.
+LANGIDS = {
+    "en": "english", "en-us": "american", "en-gb": "british", "en-au": "australian",
+    "en-ca": "canadian", "en-nz": "newzealand", "de": "ngerman", "de-de": "ngerman",
+    "de-at": "naustrian", "de-ch": "nswissgerman", "fr": "french", "es": "spanish",
+    "it": "italian", "nl": "dutch", "pt": "portuguese", "pt-br": "brazilian", "sv": "swedish",
+    "da": "danish", "no": "norsk", "nb": "norsk", "nn": "nynorsk", "fi": "finnish",
+    "pl": "polish", "cs": "czech", "ru": "russian", "el": "greek", "tr": "turkish",
+    "hu": "hungarian", "ja": "japanese", "ca": "catalan", "la": "latin",
+    "german": "ngerman", "english": "english", "french": "french", "spanish": "spanish",
+    "italian": "italian", "dutch": "dutch", "portuguese": "portuguese", "norsk": "norsk",
+}
+_KEY = re.compile(r"[^\s\\\"#%'(),={}~]+")
+_DASHES = re.compile(r"\s*[-\u2010-\u2015\u2212]+\s*")
+_AND = re.compile(r"\sand\s", re.IGNORECASE)
+_MASTERS = re.compile(r"master|\bm\.?\s?(?:a|sc|s|phil)\b|mathesis", re.IGNORECASE)
+_DOCTORAL = re.compile(r"ph\.?\s?d|doctor|diss", re.IGNORECASE)
+
+
+def _thesis_kind(thesis_type: str) -> str:
+    """``mathesis``, ``phdthesis`` (biblatex's localisation keys) or ``""`` when unrecognised;
+    Zotero's thesisType is free text ("PhD diss.", "Master's thesis", BBT#3296, BBT#307)."""
+    if _MASTERS.search(thesis_type):
+        return "mathesis"
+    return "phdthesis" if _DOCTORAL.search(thesis_type) else ""
+
+
+def render_entry(key: str, ref: Reference, *, dialect: str = "bibtex") -> str:
+    """One ``@type{key, …}`` entry (no trailing newline), for ``pull``'s per-entry merges.
+
+    :raises ValueError: when the key could break the file, or a value fails the safety check
+        (which escaping makes impossible; the check guards against regressions).
+    """
+    if not _KEY.fullmatch(key):
+        raise ValueError(f"citation key {key!r} is empty or holds characters BibTeX rejects")
+    biblatex = dialect == "biblatex"
+    types = ENTRY_TYPES.get(ref.item_type, ("misc", "misc"))
+    entry_type = types[biblatex]
+    if ref.item_type == "thesis" and not biblatex and _thesis_kind(ref.get("thesisType")
+                                                                   or ref.get("type")) == "mathesis":
+        entry_type = "mastersthesis"
+    fields = dict(_fields(ref, biblatex))
+    lines = []
+    for name in FIELD_ORDER:
+        if value := fields.get(name):
+            if problems := safety_problems(value):
+                raise ValueError(f"{key}: field {name} is unsafe ({', '.join(problems)})")
+            lines.append(f"  {name} = {value}" if name == "month" else f"  {name} = {{{value}}}")
+    return f"@{entry_type}{{{key},\n" + ",\n".join(lines) + "\n}"
+
+
+def _fields(ref: Reference, biblatex: bool) -> Iterator[tuple[str, str]]:
+    f = base_fields(ref)
+    kind = ref.item_type
+    yield "title", rich_text(f.get("title", ""), protect=True)
+    yield from _creators(ref, biblatex)
+    container = f.get("publicationTitle", "")
+    if kind in _ARTICLES or (kind == "encyclopediaArticle" and not biblatex):
+        yield ("journaltitle" if biblatex else "journal"), rich_text(container)
+    elif kind in _CONTAINED:  # a paper without proceedings title is cited by its conference
+        yield "booktitle", rich_text(container or f.get("conferenceName", ""), protect=True)
+    elif biblatex:
+        yield "titleaddon", rich_text(container)
+    elif ENTRY_TYPES.get(kind, ("misc", "misc"))[0] == "misc":
+        # @misc has no publisher in the standard styles; BBT puts it in howpublished too
+        yield "howpublished", rich_text(container or f.pop("publisher", ""))
+    yield "series", escape(f.get("series") or f.get("seriesTitle", ""))
+    yield "edition", escape(f.get("edition", ""))
+    yield "volume", escape(f.get("volume", ""))
+    number = f.get("issue") or f.get("seriesNumber") or f.get("number", "")
+    arxiv = re.fullmatch(r"\s*arxiv:\s*(\S+)\s*", number, re.IGNORECASE)
+    if kind == "preprint" and arxiv:
+        yield "eprint", escape(arxiv.group(1))
+        yield ("eprinttype" if biblatex else "archiveprefix"), "arXiv"
+    else:
+        yield "number", escape(number)
+    yield "pages", escape(_DASHES.sub("--", f.get("pages", "")))
+    kind_of_thesis = _thesis_kind(f.get("type", "")) if kind == "thesis" else ""
+    if kind_of_thesis:  # BibTeX says it with the entry type; a type field would override it
+        yield "type", kind_of_thesis if biblatex else ""
+    else:
+        yield "type", escape(f.get("type", ""))
+    yield from _publisher(f, kind, biblatex)
+    yield from _date(f.get("date", ""), biblatex)
+    yield "isbn", escape(f.get("ISBN", ""))
+    yield "issn", escape(f.get("ISSN", ""))
+    yield "doi", verbatim(f.get("DOI", ""), bibtex=not biblatex)
+    yield "url", verbatim(f.get("url", ""), bibtex=not biblatex)
+    if biblatex:
+        yield "shorttitle", rich_text(f.get("shortTitle", ""), protect=True)
+        yield "eventtitle", rich_text(f.get("conferenceName") or f.get("meetingName", ""))
+        if kind in ("magazineArticle", "newspaperArticle"):
+            yield "entrysubtype", kind.removesuffix("Article")
+        yield "urldate", parse_date(f.get("accessDate", "")).iso()
+        yield "langid", LANGIDS.get(f.get("language", "").strip().lower(), "")
+        yield "abstract", rich_text(f.get("abstractNote", ""))
+
+
+def _publisher(f: Mapping[str, str], kind: str, biblatex: bool) -> Iterator[tuple[str, str]]:
+    """Publisher, place and issuing body. In BibLaTeX these are *lists* split at ``and``, so
+    each value is one brace group (as BBT writes them)."""
+
+    def wrap(text: str) -> str:
+        value = escape(text)
+        return "{" + value + "}" if biblatex and value else value
+
+    publisher = f.get("publisher", "")
+    if kind == "thesis":
+        yield ("institution" if biblatex else "school"), wrap(publisher)
+    elif kind == "report":
+        yield "institution", wrap(publisher)
+    else:
+        yield "publisher", wrap(publisher)
+    yield "organization", wrap(f.get("authority", ""))
+    yield ("location" if biblatex else "address"), wrap(f.get("place", ""))
+
+
+def _date(text: str, biblatex: bool) -> Iterator[tuple[str, str]]:
+    """BibLaTeX: EDTF (``2017-02-09``; an EDTF interval ``a/b`` is kept as one).
+    BibTeX: ``year`` and the month *macro* (``jan``), which styles localise."""
+    if biblatex:
+        yield "date", _edtf(text)
+        return
+    date = parse_date(text)
+    yield "year", str(date.year or "")
+    yield "month", _MONTHS[date.month - 1] if date.month else ""
+
+
+_RANGE = re.compile(r"^(.*?\S)\s*[-\u2013\u2014]\s*(\S.*)$")
+_ISO_DATE = re.compile(r"^\s*\d{4}-\d{1,2}(?:-\d{1,2})?(?:[T\s].*)?$")
+_YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)")
+
+
+def _edtf(text: str) -> str:
+    """An EDTF date or interval. Zotero keeps conference dates as typed ("June 18–23, 2017",
+    "29 June-1 July 2011"); each end borrows the year and month it lacks from the other, as
+    BBT's date-range fixtures (BBT#746, #747) expect."""
+    single = parse_date(text).iso()
+    if _ISO_DATE.match(text):
+        return single
+    if "/" in text:
+        left, _, right = text.partition("/")
+    elif m := _RANGE.match(text):
+        left, right = m.groups()
+    else:
+        return single
+    months = [w for w in re.findall(r"[A-Za-z]+", text) if parse_date(f"{w} 2000").month]
+    start = parse_date(_borrow(left, right, months))
+    end = parse_date(_borrow(right, left, months))
+    if start.year and end.year and start.iso() < end.iso():
+        return f"{start.iso()}/{end.iso()}"
+    return single
+
+
+def _borrow(part: str, other: str, months: list[str]) -> str:
+    if not _YEAR.search(part) and (year := _YEAR.search(other)):
+        part += " " + year.group(0)
+    if months and not any(m in part for m in months):
+        part += " " + months[0]
+    return part
+
+
+def _creators(ref: Reference, biblatex: bool) -> Iterator[tuple[str, str]]:
+    roles = {"author": ("author", primary_creator(ref.item_type)), "editor": ("editor",)}
+    if biblatex:
+        roles |= {"bookauthor": ("bookAuthor",), "translator": ("translator",)}
+    for field_name, types in roles.items():
+        names = [n for c in ref.creators_of(*types) if (n := _name(c))]
+        yield field_name, " and ".join(names)
+
+
+_SUFFIX = re.compile(r",!?\s*")  # "Martin Luther, Jr." ("!": citeproc's no-comma mark)
+_PARTICLES = re.compile(r"^(.*?\S)\s+((?:[a-z\u00e0-\u00ff]+['\u2019-]?\s*)+)$")
+
+
+def _name(creator: Creator) -> str:
+    """``Last, First`` or, with a suffix, BibTeX's ``Last, Jr, First``.
+
+    Single-field names become one brace group; so does a name part in double quotes (Zotero's
+    "keep together" mark) or one holding a comma or the word ``and`` (BibTeX splits there).
+    Lower-case particles at the end of a first name ("Jean de") move before the last name,
+    where BibTeX and biber look for the "von" part (BBT#313 fixtures).
+    """
+    if creator.is_single_field or not creator.last:
+        whole = escape(creator.name or creator.first)
+        return "{" + whole + "}" if whole else ""
+    first, _, jr = _SUFFIX.sub(",", _visible(creator.first), count=1).partition(",")
+    first, jr, last = first.strip(), jr.strip(), _visible(creator.last)
+    if (m := _PARTICLES.match(first)) and any(c.isupper() for c in m.group(1)):
+        first, last = m.group(1), f"{m.group(2).strip()} {last}"
+    return ", ".join(_name_part(p) for p in (last, jr, first) if p)
+
+
+def _visible(text: str) -> str:
+    """Without zero-width characters, which hide particles and suffixes from the patterns."""
+    return "".join(c for c in text if unicodedata.category(c) != "Cf").strip()
+
+
+def _name_part(part: str) -> str:
+    quoted = len(part) > 1 and part[0] == part[-1] == '"'
+    value = escape(part[1:-1] if quoted else part)
+    return "{" + value + "}" if quoted or "," in part or _AND.search(part) else value
+
+
+class BibExporter:
+    """The ``bibtex`` or ``biblatex`` exporter (suffix ``.bib``)."""
+
+    suffix = ".bib"
+
+    def __init__(self, dialect: str) -> None:
+        self.name = dialect
+
+    def export(self, entries: Mapping[str, Reference]) -> str:
+        """Entries in the mapping's order, separated by a blank line, ending in a newline."""
+        text = "\n\n".join(render_entry(k, r, dialect=self.name) for k, r in entries.items())
+        return text + "\n" if text else ""
+
+
+@hookimpl
+def register_exporters(settings: Settings) -> Iterable[Exporter]:
+    """Offer ``bibtex`` and ``biblatex``."""
+    return [BibExporter("bibtex"), BibExporter("biblatex")]

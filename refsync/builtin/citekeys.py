@@ -1,3 +1,68 @@
-"""Placeholder built-in plugin 'citekeys' (being written)."""
+"""Built-in key formatter ``bbt-default``: Better BibTeX's default formula.
+
+BBT's default ``citekeyFormat`` is ``auth.lower + shorttitle(3,3) + year`` (BBT
+``content/Preferences/preferences.yaml``; anchors (c)): the first author's family name without
+spaces, lower-cased; the first three title words that are not skip words, capitalised; the
+year. May (1999) "A concise course in algebraic topology" → ``mayConciseCourseAlgebraic1999``.
+Folding to ASCII and removing unsafe characters is the core's job (``refsync.citekeys``).
+"""
 
 from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from ..config import Settings
+from ..hookspecs import KeyFormatter, hookimpl
+from ..model import Creator, Reference
+from .jsonformats import primary_creator
+
+__all__ = ["BBTDefault"]
+
+# BBT preference ``skipWords`` default (content/Preferences/preferences.yaml).
+SKIP_WORDS = frozenset("""
+    a ab aboard about above across after against al along amid among an and anti around as at
+    before behind below beneath beside besides between beyond but by d da das de del dell dello
+    dei degli della delle dem den der des despite die do down du during ein eine einem einen
+    einer eines el en et except for from gli i il in inside into is l la las le les like lo los
+    near nor of off on onto or over past per plus round save since so some sur than the through
+    to toward towards un una unas under underneath une unlike uno unos until up upon versus via
+    von while with within without yet zu zum
+""".split())
+
+_TAGS = re.compile(r"<[^<>]*>")
+_WORDS = re.compile(r"[^\W_]+")
+
+
+def first_creator(ref: Reference) -> Creator | None:
+    """The first author (or the type's primary creator), falling back to the first editor."""
+    for group in (ref.creators_of("author", primary_creator(ref.item_type)), ref.creators_of("editor")):
+        if group:
+            return group[0]
+    return None
+
+
+def title_words(title: str) -> list[str]:
+    """Title words as BBT's ``shorttitle`` sees them: markup removed, split at anything that is
+    not a letter or digit, skip words dropped (compared case-insensitively)."""
+    words = _WORDS.findall(_TAGS.sub("", title))
+    return [w for w in words if w.lower() not in SKIP_WORDS]
+
+
+class BBTDefault:
+    """``auth.lower + shorttitle(3,3) + year``."""
+
+    name = "bbt-default"
+
+    def format_key(self, ref: Reference) -> str:
+        creator = first_creator(ref)
+        auth = re.sub(r"\s+", "", creator.family).lower() if creator else ""
+        short = "".join(w[:1].upper() + w[1:] for w in title_words(ref.title)[:3])
+        year = ref.issued.year
+        return f"{auth}{short}{year if year is not None else ''}"
+
+
+@hookimpl
+def register_key_formatters(settings: Settings) -> Iterable[KeyFormatter]:
+    """Offer ``bbt-default`` (the default of ``settings.citekey``)."""
+    return [BBTDefault()]

@@ -1,0 +1,161 @@
+"""Citation keys: pinned keys, sanitising and deterministic disambiguation.
+
+A formatter plugin only proposes a base key; everything that makes keys *safe* and *stable*
+lives here, so every formula gets the same guarantees:
+
+* a key the user pinned in Zotero wins; a key refsync handed out before (the lock) never changes
+  and is never given to another item;
+* new keys are ASCII, free of BibTeX-unsafe characters, and unique ignoring case;
+* collision suffixes ``a, b, … z, aa …`` (Better BibTeX's scheme) are given in an order that
+  depends only on the records, not on the order a server returned them, so two machines that
+  see the same library produce the same keys (the instability of BBT#3019).
+
+Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from .model import Reference
+
+if TYPE_CHECKING:
+    from .hookspecs import KeyFormatter
+
+__all__ = ["assign_keys", "fold_ascii", "identity", "pinned_key", "sanitize_key", "suffix"]
+
+# Letters NFKD does not decompose into ASCII (they are letters of their own, not accented ones).
+_FOLD_EXTRA = str.maketrans({
+    "ß": "ss", "ẞ": "SS", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o", "Ø": "O",
+    "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "Þ": "Th",
+    "ı": "i", "ħ": "h", "Ħ": "H", "ŋ": "ng", "Ŋ": "NG", "ĸ": "q", "ſ": "s",
+})
+# BBT preference citekeyUnsafeChars (content/Preferences/preferences.yaml): \"#%'(),={}~
+_UNSAFE = re.compile(r"[\\\"#%'(),={}~\s]")
+
+
+def fold_ascii(text: str) -> str:
+    """Transliterate to ASCII (BBT's ``citekeyFold``): drop accents, spell out ß/æ/ø/ł …; any
+    character with no ASCII form is removed."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD_EXTRA))
+    return decomposed.encode("ascii", "ignore").decode("ascii")
+
+
+def sanitize_key(text: str, *, fold: bool = True) -> str:
+    """Make a key BibTeX and biber accept: fold to ASCII, drop unsafe characters and whitespace.
+
+    Pinned keys are cleaned with ``fold=False``: the user chose them, only syntax is enforced.
+    """
+    text = fold_ascii(text) if fold else "".join(c for c in text if c.isprintable())
+    return _UNSAFE.sub("", text)
+
+
+def suffix(n: int) -> str:
+    """The n-th collision suffix: ``""`` for 0, then ``a … z, aa, ab …`` (spreadsheet columns)."""
+    letters = ""
+    while n > 0:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(ord("a") + rest) + letters
+    return letters
+
+
+def identity(ref: Reference) -> str:
+    """A stable name for a record across runs: its Zotero key, else its DOI, else a content hash.
+
+    The hash uses title, creators' family names and year, so a record resolved twice from the
+    same metadata gets the same identity.
+    """
+    if ref.key:
+        return ref.key
+    if ref.doi:
+        return "doi:" + ref.doi.strip().lower()
+    content = "\x1f".join(
+        [ref.title.casefold(), *(c.family.casefold() for c in ref.creators), str(ref.issued.year)]
+    )
+    return "sha1:" + hashlib.sha1(content.encode("utf-8")).hexdigest()[:16]
+
+
+_EXTRA_KEY = re.compile(
+    r"^\s*(?:citation key|bibtex)\s*:\s*(\S+)\s*$", re.IGNORECASE | re.MULTILINE
+)
+_BIBLATEX_KEY = re.compile(r"biblatexcitekey\[([^\]\s]+)\]", re.IGNORECASE)
+
+
+def pinned_key(ref: Reference) -> str | None:
+    """The key the user fixed in Zotero, cleaned of BibTeX-unsafe characters, or ``None``.
+
+    Read in the order anchors (c) gives: Zotero's native ``citationKey`` field (Zotero 8 / BBT
+    8+), then Extra lines ``Citation Key: …`` (BBT 6–7) and ``bibtex: …`` or
+    ``biblatexcitekey[…]`` (BBT ≤ 5).
+    """
+    candidates = [ref.get("citationKey")]
+    extra = ref.get("extra")
+    candidates += _EXTRA_KEY.findall(extra) + _BIBLATEX_KEY.findall(extra)
+    for candidate in candidates:
+        if key := sanitize_key(candidate, fold=False):
+            return key
+    return None
+
+
+def _order(ref: Reference) -> tuple[bool, str, str, str, str]:
+    """Records with a DOI first, by DOI; then by Zotero key, then title (the brief's order)."""
+    return (not ref.doi, ref.doi.lower(), ref.key, ref.title.casefold(), identity(ref))
+
+
+def assign_keys(
+    refs: Sequence[Reference],
+    formatter: KeyFormatter,
+    taken: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """Give every record a unique citation key; returns ``identity → key``.
+
+    :param taken: ``identity → key`` handed out earlier (the lock file). Those records keep their
+        key whatever changed, and no other record may use it, in any letter case.
+
+    Precedence: the lock, then the pinned key, then the formatter's key. A pinned or formula
+    key that is already used gets the first free suffix; records are visited in
+    :func:`_order`, so suffixes do not depend on input order. A formula that yields nothing
+    falls back to ``ref`` plus a hash of the identity.
+    """
+    taken = taken or {}
+    result: dict[str, str] = {}
+    used = {key.casefold() for key in taken.values()}
+    pending: list[tuple[Reference, str]] = []
+    for ref in sorted(refs, key=_order):
+        ident = identity(ref)
+        if ident in result:
+            continue
+        if ident in taken:
+            result[ident] = taken[ident]
+        else:
+            pending.append((ref, ident))
+    # pinned keys are claimed before formula keys, so a new item cannot take a pinned key
+    pinned = [(ref, ident, key) for ref, ident in pending if (key := pinned_key(ref))]
+    formula = [
+        (ref, ident, sanitize_key(formatter.format_key(ref)) or _fallback(ident))
+        for ref, ident in pending if not pinned_key(ref)
+    ]
+    for _, ident, base in (*pinned, *formula):
+        result[ident] = _claim(base, used)
+    return result
+
+
+def _fallback(ident: str) -> str:
+    return "ref" + hashlib.sha1(ident.encode("utf-8")).hexdigest()[:8]
+
+
+def _claim(base: str, used: set[str]) -> str:
+    key = next(k for k in _candidates(base) if k.casefold() not in used)
+    used.add(key.casefold())
+    return key
+
+
+def _candidates(base: str) -> Iterable[str]:
+    n = 0
+    while True:
+        yield base + suffix(n)
+        n += 1
