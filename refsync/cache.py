@@ -11,7 +11,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
@@ -128,4 +128,4 @@ class WorkCache:
 
 
 def _day(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, tz=timezone.utc).date().isoformat()
+    return datetime.fromtimestamp(timestamp, tz=UTC).date().isoformat()

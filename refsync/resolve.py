@@ -17,8 +17,9 @@ from .model import Reference
 
 __all__ = ["Resolution", "resolve_inputs"]
 
-#: DOIs handed to a resolver per call, so progress moves during long runs
-PROGRESS_STEP = 250
+#: DOIs handed to a resolver per call, so progress moves during long runs; a multiple of the
+#: default Crossref batch (60) so chunking adds no request
+PROGRESS_STEP = 300
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from urllib.parse import quote_plus
 
 import httpx2
 import pytest
-
 from fakes.crossref import MAILTO, FakeCrossref
+
 from refsync.builtin.crossref import MAX_REQUEST_LINE, CrossrefResolver, plan_batches
 from refsync.config import Settings
 from refsync.errors import CrossrefError, NotFoundError
@@ -73,7 +73,9 @@ def test_batch_size_setting_is_respected(
     assert sorted(sizes) == [5, 10, 10, 10, 10]
 
 
-def test_long_dois_never_hit_the_414_limit(crossref: FakeCrossref, resolver: CrossrefResolver) -> None:
+def test_long_dois_never_hit_the_414_limit(
+    crossref: FakeCrossref, resolver: CrossrefResolver
+) -> None:
     dois = crossref.clone_works(60, prefix="10.5555/" + "long-suffix-" * 12)
     results = resolver.resolve(dois)
     assert all(isinstance(results[d], Reference) for d in dois)
@@ -179,7 +181,9 @@ def test_a_truncated_answer_is_retried(crossref: FakeCrossref, resolver: Crossre
     assert len(crossref.requests) == 2
 
 
-def test_truncated_every_time_is_reported(crossref: FakeCrossref, resolver: CrossrefResolver) -> None:
+def test_truncated_every_time_is_reported(
+    crossref: FakeCrossref, resolver: CrossrefResolver
+) -> None:
     crossref.truncate_next(3)
     error = resolver.resolve([PLOS])[PLOS]
     assert isinstance(error, CrossrefError)
@@ -214,3 +218,31 @@ def test_polite_pool_runs_up_to_three_at_once(
     results = make_resolver(crossref_settings, batch_size=5).resolve(dois)
     assert all(isinstance(r, Reference) for r in results.values())
     assert 1 < crossref.max_in_flight <= 3
+
+
+def test_429_without_retry_after_waits_the_rate_limit_interval(
+    crossref: FakeCrossref, resolver: CrossrefResolver
+) -> None:
+    crossref.fail_next(429)
+    started = time.monotonic()
+    assert isinstance(resolver.resolve([PLOS])[PLOS], Reference)
+    assert time.monotonic() - started >= 1.0  # x-rate-limit-interval: 1s, not the 0.01 s backoff
+
+
+def test_hostile_record_served_over_http_still_resolves(
+    crossref: FakeCrossref, resolver: CrossrefResolver
+) -> None:
+    doi = crossref.add_work({
+        "DOI": "10.5555/Hostile", "type": "proceedings-article", "title": [],
+        "author": [{"sequence": "additional", "affiliation": []},
+                   {"family": "ONLY-FAMILY", "sequence": "first"}],
+        "issued": {"date-parts": [[None]]},
+        "subtitle": ["<mml:math><mml:msup><mml:mi>x</mml:mi><mml:mn>2</mml:mn></mml:msup>"
+                     "</mml:math> &amp;amp; more"],
+    })
+    ref = resolver.resolve([doi])[doi]
+    assert isinstance(ref, Reference)
+    assert ref.item_type == "conferencePaper"
+    assert ref.title == "x<sup>2</sup> & more"
+    assert [c.name for c in ref.creators] == ["Only-Family"]
+    assert "date" not in ref.fields

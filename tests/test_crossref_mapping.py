@@ -1,4 +1,4 @@
-"""Crossref work → Reference: what a user sees in Zotero and in the .bib for real and odd records."""
+"""Crossref work → Reference: what a user sees in Zotero and the .bib, for real and odd records."""
 
 from __future__ import annotations
 
@@ -92,7 +92,9 @@ def test_book_chapter_authors_are_authors_not_book_authors() -> None:
     assert ref.get("ISBN") == "9783034897426, 9783034887205"
     assert ref.get("place") == "Basel"
     assert ref.get("date") == "1999"
-    assert names(ref) == [("author", "Bouchut", "François", ""), ("author", "James", "François", "")]
+    assert names(ref) == [
+        ("author", "Bouchut", "François", ""), ("author", "James", "François", "")
+    ]
 
 
 def test_proceedings_article() -> None:
@@ -133,7 +135,8 @@ def test_preprint_relation_is_kept() -> None:
 
 def test_jats_abstract_becomes_clean_paragraphs_and_title_keeps_italics() -> None:
     ref = work_to_reference(recorded("10.1136/jclinpath-2020-206745"))
-    assert ref.title.startswith("Construction of a reference material panel for detecting <i>KRAS</i>")
+    assert ref.title.startswith("Construction of a reference material panel for detecting "
+                                "<i>KRAS</i> / <i>NRAS</i>")
     abstract = ref.get("abstractNote")
     assert abstract.startswith("Background\nThe absence of high-quality")
     assert "<" not in abstract and "  " not in abstract
@@ -258,7 +261,9 @@ def test_creators_in_sequence_order_with_roles() -> None:
      ("van der Berg", "Anna", ("van der Berg", "Anna")), ("MÜLLER", "Jörg", ("Müller", "Jörg"))],
     ids=["all-caps", "hyphen-apostrophe", "particles-kept", "unicode"],
 )
-def test_all_caps_names_are_recapitalised(family: str, given: str, expected: tuple[str, str]) -> None:
+def test_all_caps_names_are_recapitalised(
+    family: str, given: str, expected: tuple[str, str]
+) -> None:
     ref = work_to_reference(work(author=[{"family": family, "given": given, "sequence": "first"}]))
     assert (ref.creators[0].last, ref.creators[0].first) == expected
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 
 import pytest
-
 from fakes.crossref import FakeCrossref
+
 from refsync.builtin.crossref import CrossrefResolver
 from refsync.cache import WorkCache
 from refsync.config import Settings
@@ -68,7 +68,9 @@ def test_every_doi_form_resolves(
     assert resolution.reference.doi == PLOS
 
 
-def test_free_text_yields_each_doi_in_order(crossref: FakeCrossref, resolver: CrossrefResolver) -> None:
+def test_free_text_yields_each_doi_in_order(
+    crossref: FakeCrossref, resolver: CrossrefResolver
+) -> None:
     text = f"see Sadasivan et al. (https://doi.org/{PLOS}) and doi:{SREP}; also {UNKNOWN}."
     results = resolve_inputs([text, "not a doi at all", SREP], [resolver], None)
     assert [(r.input, r.doi) for r in results] == [

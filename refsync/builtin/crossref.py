@@ -154,7 +154,7 @@ class CrossrefResolver:
         waited on for at least its interval (x-rate-limit-interval, D11)."""
         if trouble.retry_after is not None:
             return trouble.retry_after
-        wait = self.backoff * 2 ** (attempt - 1)
+        wait = self.backoff * 2.0 ** (attempt - 1)
         if trouble.status == 429:
             wait = max(wait, _seconds(trouble.headers.get("x-rate-limit-interval")) or 0.0)
         return wait

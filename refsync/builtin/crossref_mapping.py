@@ -60,43 +60,39 @@ _BASE = {
     "dataset": {"publisher": "repository", "place": "repositoryLocation", "number": "identifier"},
 }
 
-_COMMON = "title abstractNote date DOI url shortTitle language libraryCatalog rights"
+_COMMON = "title abstractNote date DOI url shortTitle language rights"
 #: fields valid for each item type this module produces (schema v41, protocols.md Part C);
 #: anything else would make the Zotero API answer 400 "'X' is not a valid field for type 'Y'"
 FIELDS = {
     item_type: frozenset(f"{_COMMON} {extra}".split())
     for item_type, extra in {
         "journalArticle": "publicationTitle publisher place volume issue pages series "
-                          "seriesTitle journalAbbreviation ISSN",
-        "book": "series volume edition publisher place ISBN ISSN",
-        "bookSection": "bookTitle series volume edition publisher place pages ISBN ISSN",
+                          "seriesTitle journalAbbreviation ISSN libraryCatalog",
+        "book": "series volume edition publisher place ISBN ISSN libraryCatalog",
+        "bookSection": "bookTitle series volume edition publisher place pages ISBN ISSN "
+                       "libraryCatalog",
         "conferencePaper": "proceedingsTitle conferenceName publisher place volume issue pages "
-                           "series ISBN ISSN",
-        "thesis": "thesisType university place ISBN ISSN",
-        "report": "reportNumber reportType institution place seriesTitle pages ISBN ISSN",
-        "preprint": "genre repository archiveID place series",
-        "manuscript": "manuscriptType institution place",
-        "dataset": "identifier repository repositoryLocation",
-        "document": "publisher place",
-        "standard": "number edition publisher place ISBN",
-        "blogPost": "blogTitle websiteType ISSN",
+                           "series ISBN ISSN libraryCatalog",
+        "thesis": "thesisType university place ISBN ISSN libraryCatalog",
+        "report": "reportNumber reportType institution place seriesTitle pages ISBN ISSN "
+                  "libraryCatalog",
+        "preprint": "genre repository archiveID place series libraryCatalog",
+        "manuscript": "manuscriptType institution place libraryCatalog",
+        "dataset": "identifier repository repositoryLocation libraryCatalog",
+        "document": "publisher place libraryCatalog",
+        "standard": "number edition publisher place ISBN libraryCatalog",
+        "blogPost": "blogTitle websiteType ISSN",  # a blog post has no libraryCatalog field
     }.items()
 }
 
+_PEOPLE = frozenset({"author", "contributor", "editor", "translator"})
 #: creator types each item type allows (schema v41); others become ``contributor``
-CREATOR_TYPES = {
-    "journalArticle": {"author", "contributor", "editor", "translator"},
-    "book": {"author", "contributor", "editor", "translator"},
-    "bookSection": {"author", "contributor", "editor", "translator"},
-    "conferencePaper": {"author", "contributor", "editor", "translator"},
-    "thesis": {"author", "contributor"},
-    "report": {"author", "contributor", "editor", "translator"},
-    "preprint": {"author", "contributor", "editor", "translator"},
-    "manuscript": {"author", "contributor", "translator"},
-    "dataset": {"author", "contributor"},
-    "document": {"author", "contributor", "editor", "translator"},
-    "standard": {"author", "contributor", "editor"},
-    "blogPost": {"author", "contributor", "translator"},
+CREATOR_TYPES = dict.fromkeys(FIELDS, _PEOPLE) | {
+    "thesis": _PEOPLE - {"editor", "translator"},
+    "dataset": _PEOPLE - {"editor", "translator"},
+    "manuscript": _PEOPLE - {"editor"},
+    "blogPost": _PEOPLE - {"editor"},
+    "standard": _PEOPLE - {"translator"},
 }
 
 #: Crossref contributor list → creator role, in the order creators are listed; the translator

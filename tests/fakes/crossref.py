@@ -215,7 +215,7 @@ class FakeCrossref:
             name, _, value = clause.partition(":")
             if name != "doi":
                 return _validation_failure(
-                    "filter-not-available", name, f"Filter {name} specified but there is no such filter"
+                    "filter-not-available", name, f"Filter {name} specified but no such filter"
                 )
             wanted.append(value.lower())
         found = [self.works[d] for d in dict.fromkeys(wanted)
