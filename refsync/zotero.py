@@ -244,7 +244,7 @@ class ZoteroClient:
             raise ValueError(f"at most {MAX_KEYS} items per request, got {len(items)}")
         payload = [dict(item) for item in items]
         report = self._call("write", lambda: self._zot.create_items(
-            payload, last_modified=library_version), retry_timeouts=False)
+            payload, last_modified=library_version), idempotent=False)
         return self._report(report)
 
     def create_collection(self, name: str, parent: str | None = None, *,
@@ -252,7 +252,7 @@ class ZoteroClient:
         """Create one collection (``parent`` a collection key, or top level)."""
         payload = [{"name": name, "parentCollection": parent or ""}]
         report = self._call("write", lambda: self._zot.create_collections(
-            payload, last_modified=library_version), retry_timeouts=False)
+            payload, last_modified=library_version), idempotent=False)
         return self._report(report)
 
     def update_item(self, data: Mapping[str, Any], *, version: int | None = None) -> int:
@@ -262,7 +262,7 @@ class ZoteroClient:
         if version is None and "version" not in payload:
             raise ValueError("update_item needs the item's version (If-Unmodified-Since-Version)")
         self._call("write", lambda: self._zot.update_item(payload, last_modified=version),
-                   retry_timeouts=False)
+                   idempotent=False)
         return self._version()
 
     # ---------------------------------------------------------------- plumbing
@@ -310,21 +310,24 @@ class ZoteroClient:
         if (seconds := _seconds(headers, "backoff")) is not None:
             self._backoff_until = max(self._backoff_until, time.monotonic() + seconds)
 
-    def _call(self, what: str, fn: Callable[[], T], *, retry_timeouts: bool = True) -> T:
-        """Run ``fn`` with retries for 429/5xx (and timeouts, for reads).
+    def _call(self, what: str, fn: Callable[[], T], *, idempotent: bool = True) -> T:
+        """Run ``fn`` with retries for 429/5xx and timeouts.
 
         pyzotero retries a 429 that carries ``Retry-After`` itself, but raises on 503 and on
-        timeouts; the desktop client waits and retries both, so do we.
+        timeouts; the desktop client waits and retries both, so do we. Writes are retried only
+        when the server surely did nothing (429, 503): a fresh write token on a retry after a
+        timeout or 500 could create duplicates (A10.5).
         """
         delay = self._base_delay
         for attempt in range(self._settings.retries + 1):
             if (pause := self._backoff_until - time.monotonic()) > 0:
                 self._sleep(pause)
             try:
-                with self._errors(what, retry_timeouts):
+                with self._errors(what, idempotent):
                     return fn()
             except _Retry as retry:
-                if attempt == self._settings.retries:
+                if attempt == self._settings.retries or (
+                        not idempotent and retry.status not in (429, 503)):
                     self._fail(retry.status, f"{retry.text}; gave up after {attempt + 1} "
                                              "attempts", retry)
                 self._sleep(retry.retry_after if retry.retry_after is not None else delay)
@@ -332,7 +335,7 @@ class ZoteroClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     @contextmanager
-    def _errors(self, what: str, retry_timeouts: bool) -> Iterator[None]:
+    def _errors(self, what: str, idempotent: bool) -> Iterator[None]:
         """Translate pyzotero and httpx2 failures once (style guide: translate at the adapter)."""
         try:
             yield
@@ -352,7 +355,7 @@ class ZoteroClient:
                 raise _Retry(status, self._retry_after(status), _server_text(exc)) from exc
             self._fail(status, _server_text(exc), exc)
         except httpx2.TimeoutException as exc:
-            if retry_timeouts:
+            if idempotent:
                 raise _Retry(None, None, "timed out") from exc
             self._fail(None, "timed out; the write may have landed, pull before retrying", exc)
         except httpx2.TransportError as exc:

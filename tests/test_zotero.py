@@ -234,3 +234,15 @@ def test_local_api(zotero: FakeZotero, zotero_settings: Settings) -> None:
     with pytest.raises(ZoteroError, match="read-only") as caught:
         client.create_items([{"itemType": "book"}])
     assert "Zotero 10" in (caught.value.hint or "")
+
+
+def test_writes_retry_only_when_the_server_surely_did_nothing(zotero: FakeZotero,
+                                                              client: ZoteroClient) -> None:
+    zotero.fail_next(503, retry_after=0.1, path="/items")
+    assert client.create_items([{"itemType": "book"}]).successful[0]["itemType"] == "book"
+    zotero.fail_next(500, path="/items")
+    with pytest.raises(ZoteroError) as caught:
+        client.create_items([{"itemType": "book"}])
+    assert caught.value.status == 500
+    posts = [r for r in zotero.requests if r.method == "POST"]
+    assert len(posts) == 3 and len(zotero.items) == 1

@@ -79,7 +79,7 @@ class FakeLibrary:
     items: dict[str, dict[str, Any]] = field(default_factory=dict)
     collections: dict[str, dict[str, Any]] = field(default_factory=dict)
     deleted: list[tuple[str, str, int]] = field(default_factory=list)  # (type, key, version)
-    _cache: dict[Any, list[str]] = field(default_factory=dict)
+    _cache: dict[Any, Any] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -207,6 +207,17 @@ class FakeLibrary:
             item["tags"] = [t for t in item["tags"] if t["tag"] not in tags]
         self.deleted.extend(("tags", t, version) for t in tags)
 
+    def child_counts(self) -> dict[str, int]:
+        """Per-version cache: rendering a page must not scan 50,000 items per item."""
+        counts: dict[str, int] | None = self._cache.get("numChildren")
+        if counts is None:
+            counts = {}
+            for data in self.items.values():
+                if data.get("parentItem"):
+                    counts[data["parentItem"]] = counts.get(data["parentItem"], 0) + 1
+            self._cache["numChildren"] = counts
+        return counts
+
     # ---- JSON the API serves ----
     def library_json(self, base: str) -> dict[str, Any]:
         return {"type": self.kind, "id": self.id, "name": f"Fake {self.kind} {self.id}",
@@ -225,7 +236,7 @@ class FakeLibrary:
             )
         if m := re.search(r"\d{4}", str(data.get("date", ""))):
             meta["parsedDate"] = m.group(0)
-        meta["numChildren"] = sum(1 for v in self.items.values() if v.get("parentItem") == key)
+        meta["numChildren"] = self.child_counts().get(key, 0)
         links: dict[str, Any] = {
             "self": {"href": f"{base}{self.prefix}/items/{key}", "type": "application/json"}}
         if data.get("parentItem"):
