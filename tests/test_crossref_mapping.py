@@ -319,6 +319,25 @@ def test_title_and_subtitle(title: list[str], subtitle: list[str], expected: str
     assert work_to_reference(work(title=title, subtitle=subtitle)).title == expected
 
 
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"title": ["Deep learning: a review"]}, "Deep learning"),
+        ({"title": ["Deep learning"], "subtitle": ["A review"]}, "Deep learning"),
+        ({"title": ["No colon here"]}, None),
+        ({"title": ["A: B"], "short-title": ["Given short"]}, "Given short"),
+        ({"title": [": starts with a colon"]}, None),
+    ],
+    ids=["colon", "subtitle", "none", "recorded-short-title", "leading-colon"],
+)
+def test_short_title(fields: dict[str, Any], expected: str | None) -> None:
+    assert work_to_reference(work(**fields)).fields.get("shortTitle") == expected
+
+
+def test_repeated_issn_is_written_once() -> None:
+    assert work_to_reference(work(ISSN=["1944-0413", "1944-0413"])).get("ISSN") == "1944-0413"
+
+
 def test_empty_title_is_left_empty() -> None:
     assert "title" not in work_to_reference(work(title=[])).fields
 
