@@ -56,7 +56,8 @@ def populate(fake: FakeZotero, n: int) -> list[str]:
     for i in range(n):
         key = fake.add_item(
             itemType="journalArticle", title=f"On the behaviour of system {i}",
-            creators=[{"creatorType": "author", "firstName": "Ada", "lastName": f"Author{i % 997}"}],
+            creators=[{"creatorType": "author", "firstName": "Ada",
+                       "lastName": f"Author{i % 997}"}],
             date=str(1950 + i % 75), DOI=f"10.5555/bench.{i}", publicationTitle="Journal of Tests",
             volume=str(i % 40), pages=f"{i % 300}-{i % 300 + 12}",
             tags=["cite"] if i % 3 == 0 else [], collections=[colls[i % 20]])

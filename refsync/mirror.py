@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS collections (
     trashed INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS memberships (
     item TEXT NOT NULL, collection TEXT NOT NULL, PRIMARY KEY (collection, item)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS memberships_by_item ON memberships (item);
 """
 #: how often a sync starts over when the library changes under it (A12.1 restarts too)
 ATTEMPTS = 3
@@ -206,6 +207,8 @@ class Mirror:
                 fresh = {o["key"] for o in changes.collections}
                 gone_colls = [k for (k,) in db.execute("SELECT key FROM collections")
                               if k not in fresh]
+                for table in ("items", "collections", "memberships"):
+                    db.execute(f"DELETE FROM {table}")  # a full listing replaces everything
             else:
                 gone_items = _existing(db, "items", changes.deleted_items)
                 gone_colls = _existing(db, "collections", changes.deleted_collections)

@@ -12,7 +12,8 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from functools import partial
+from typing import Any, NoReturn, TypeVar
 
 import httpx2
 from pyzotero import zotero as pyzotero
@@ -138,12 +139,23 @@ class ZoteroClient:
             trust_env=not self.local,  # the local API is on loopback: never via a proxy
             event_hooks={"request": [self._count]},
         )
+        self._http = http
         self._zot = pyzotero.Zotero(ident, kind, api_key or None, local=self.local, client=http)
         self._zot.endpoint = self.url
         self._prefix = f"/{kind}s/{ident}"
 
     def _count(self, request: httpx2.Request) -> None:
         self.requests += 1
+
+    def close(self) -> None:
+        """Close the HTTP connections (pyzotero only does so when garbage-collected)."""
+        self._http.close()
+
+    def __enter__(self) -> ZoteroClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # ---------------------------------------------------------------- reads
 
@@ -178,8 +190,9 @@ class ZoteroClient:
         found: list[dict[str, Any]] = []
         version = 0
         for at in range(0, len(keys), MAX_KEYS):
-            batch = {"itemKey": ",".join(keys[at:at + MAX_KEYS]), "includeTrashed": 1}
-            page = self._call("items", lambda b=batch: self._page(self._zot.items, b))
+            batch: dict[str, Any] = {"itemKey": ",".join(keys[at:at + MAX_KEYS]),
+                                     "includeTrashed": 1}
+            page = self._call("items", partial(self._page, self._zot.items, batch))
             found += page.objects
             version = page.version
         return found, version
@@ -269,17 +282,23 @@ class ZoteroClient:
 
     def _page(self, method: Callable[..., Any], params: dict[str, Any]) -> Page:
         objects = method(**params)
-        headers = self._zot.request.headers
+        headers = self._last().headers
         return Page(list(objects), int(headers.get("total-results", len(objects))),
                     self._version())
 
+    def _last(self) -> httpx2.Response:
+        """pyzotero keeps the last response on ``request``; read its headers from there."""
+        assert self._zot.request is not None, "no request made yet"
+        return self._zot.request
+
     def _version(self) -> int:
-        self._note_backoff(self._zot.request.headers)
-        return int(self._zot.request.headers.get("last-modified-version", 0))
+        headers = self._last().headers
+        self._note_backoff(headers)
+        return int(headers.get("last-modified-version", 0))
 
     def _get(self, path: str, params: dict[str, Any], headers: dict[str, str]) -> httpx2.Response:
         """A GET pyzotero cannot make (conditional); same client, same headers as pyzotero."""
-        response = self._zot.client.get(
+        response = self._http.get(
             f"{self.url}{path}", params={**params, "locale": self._zot.locale},
             headers={**self._zot.default_headers(), **headers})
         self._note_backoff(response.headers)
@@ -367,7 +386,7 @@ class ZoteroClient:
         last = self._zot.request
         return _seconds(last.headers) if last is not None and last.status_code == status else None
 
-    def _fail(self, status: int | None, text: str, exc: BaseException | None) -> None:
+    def _fail(self, status: int | None, text: str, exc: BaseException | None) -> NoReturn:
         detail = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
         if self._api_key:
             detail = detail.replace(self._api_key, "***")

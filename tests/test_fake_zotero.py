@@ -7,9 +7,8 @@ from typing import Any
 
 import httpx2
 import pytest
-from pyzotero import zotero as pyzotero
-
 from fakes.zotero import API_KEY, FakeZotero
+from pyzotero import zotero as pyzotero
 
 
 @pytest.fixture

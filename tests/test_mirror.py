@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from fakes.zotero import API_KEY, FakeZotero
+
 from refsync.config import Settings
 from refsync.errors import ZoteroError
 from refsync.mirror import Collection, Mirror, descendants, sync_mirror

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from fakes.zotero import API_KEY, FakeZotero
+
 from refsync.config import Settings
 from refsync.errors import RefsyncError
 from refsync.mirror import LibraryView, Mirror, descendants, sync_mirror

@@ -6,8 +6,8 @@ import dataclasses
 import os
 
 import pytest
-
 from fakes.zotero import API_KEY, FakeZotero
+
 from refsync.config import Settings
 from refsync.errors import ConfigError, ZoteroAuthError, ZoteroError
 from refsync.zotero import ZoteroClient, parse_library

@@ -48,6 +48,7 @@ ITEM_FIELDS = (
 ).split()
 LIST_304 = {"items", "collections", "searches", "settings", "tags"}  # A8
 Response = tuple[int, dict[str, str], bytes]
+Routed = tuple[int, dict[str, str], Any]  # body: JSON-able, text, or None
 
 
 class HTTPFailure(Exception):
@@ -389,7 +390,7 @@ class FakeZotero:
             return fault
         return None
 
-    def _route(self, request: LoggedRequest) -> tuple[int, dict[str, str], Any]:
+    def _route(self, request: LoggedRequest) -> Routed:
         return _Request(self, request).dispatch()
 
 
@@ -502,7 +503,7 @@ class _Request:
         return lib
 
     # ---- routing ----
-    def dispatch(self) -> tuple[int, dict[str, str], Any]:
+    def dispatch(self) -> Routed:
         parts = [p for p in self.path.split("/") if p]
         if self.local:
             if not self.app.local_enabled:
@@ -528,7 +529,7 @@ class _Request:
             return self.read(lib, rest)
         return self.write(lib, rest)
 
-    def keys(self, which: str) -> tuple[int, dict[str, str], Any]:
+    def keys(self, which: str) -> Routed:
         if which == "current":
             info = self.key_info()
             if info is None:
@@ -542,7 +543,7 @@ class _Request:
             info = self.app.keys[which]
         return 200, {}, copy.deepcopy(info)
 
-    def read(self, lib: FakeLibrary, rest: list[str]) -> tuple[int, dict[str, str], Any]:
+    def read(self, lib: FakeLibrary, rest: list[str]) -> Routed:
         head, tail = (rest[0] if rest else ""), rest[1:]
         if head == "items":
             if tail in ([], ["top"], ["trash"]):
@@ -581,7 +582,7 @@ class _Request:
         raise HTTPFailure(404, "Not found")
 
     # ---- multi-object reads (A5, A6, A7) ----
-    def item_list(self, lib: FakeLibrary, route: str, ref: str = "") -> tuple[int, dict, Any]:
+    def item_list(self, lib: FakeLibrary, route: str, ref: str = "") -> Routed:
         if len(self.q.get("itemType", ())) > 1:
             raise HTTPFailure(400, "Cannot specify 'itemType' more than once")
         keys = self.cached(lib, lambda: self.select_items(lib, route, ref))
@@ -673,10 +674,11 @@ class _Request:
                      tuple(sorted((k, tuple(v)) for k, v in self.q.items() if k not in ignored)))
         if cache_key not in lib._cache:
             lib._cache[cache_key] = compute()
-        return lib._cache[cache_key]
+        keys: list[str] = lib._cache[cache_key]
+        return keys
 
     def page(self, lib: FakeLibrary, keys: list[str], render: Callable[[str], Any],
-             version: Callable[[str], int], by_key: bool) -> tuple[int, dict[str, str], Any]:
+             version: Callable[[str], int], by_key: bool) -> Routed:
         fmt = self.param("format") or "json"
         if fmt not in ("json", "keys", "versions"):
             raise HTTPFailure(400, f"Invalid 'format' value '{fmt}'")
@@ -727,7 +729,7 @@ class _Request:
         rels.append((f"https://www.zotero.org{self.path}", "alternate"))
         return ", ".join(f'<{u}>; rel="{r}"' for u, r in rels)
 
-    def collection_list(self, lib: FakeLibrary, route: str, ref: str = "") -> tuple[int, dict, Any]:
+    def collection_list(self, lib: FakeLibrary, route: str, ref: str = "") -> Routed:
         def compute() -> list[str]:
             since = self.int_param("since", "Invalid value for 'since' parameter")
             wanted = self.param("collectionKey")
@@ -747,7 +749,7 @@ class _Request:
         return self.page(lib, keys, lambda k: lib.collection_json(k, self.base),
                          lambda k: lib.collections[k]["version"], "collectionKey" in self.q)
 
-    def tag_list(self, lib: FakeLibrary) -> tuple[int, dict[str, str], Any]:
+    def tag_list(self, lib: FakeLibrary) -> Routed:
         counts: dict[tuple[str, int], int] = {}
         for data in lib.items.values():
             if not data.get("deleted"):
@@ -767,7 +769,7 @@ class _Request:
         except ValueError:
             raise HTTPFailure(400, "Syntax error, malformed JSON") from None
 
-    def write(self, lib: FakeLibrary, rest: list[str]) -> tuple[int, dict[str, str], Any]:
+    def write(self, lib: FakeLibrary, rest: list[str]) -> Routed:
         token = self.headers.get("zotero-write-token")
         key = self.api_key()
         if token is not None:  # A10.5: checked before anything else
@@ -794,7 +796,7 @@ class _Request:
                                    f"(expected {since}, found {lib.version})",
                               {"Last-Modified-Version": str(lib.version)})
 
-    def write_route(self, lib: FakeLibrary, rest: list[str]) -> tuple[int, dict[str, str], Any]:
+    def write_route(self, lib: FakeLibrary, rest: list[str]) -> Routed:
         kind = rest[0] if rest else ""
         objs = lib.items if kind == "items" else lib.collections
         done = {"Last-Modified-Version": str(lib.version)}
@@ -845,7 +847,7 @@ class _Request:
                                 f"(expected {expected}, found {found})",
                            {"Last-Modified-Version": str(found)})
 
-    def multi_write(self, lib: FakeLibrary, kind: str) -> tuple[int, dict[str, str], Any]:
+    def multi_write(self, lib: FakeLibrary, kind: str) -> Routed:
         body = self.body()
         if not isinstance(body, list):
             raise HTTPFailure(400, "Uploaded data must be a JSON array")
@@ -882,7 +884,7 @@ class _Request:
                 report["unchanged"][i] = key
         return 200, {"Last-Modified-Version": str(lib.version)}, report
 
-    def single_write(self, lib: FakeLibrary, kind: str, key: str) -> tuple[int, dict, Any]:
+    def single_write(self, lib: FakeLibrary, kind: str, key: str) -> Routed:
         obj = self.body()
         if not isinstance(obj, dict):
             raise HTTPFailure(400, "Uploaded data must be a JSON object")
