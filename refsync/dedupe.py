@@ -74,10 +74,14 @@ def duplicate_groups(
     library_refs: Iterable[Reference],
     matchers: Iterable[Matcher] = (),
     settings: MatchSettings | None = None,
+    *,
+    versions: bool = False,
 ) -> list[Group]:
-    """Sets of library records that are one work (transitive), trashed items left out.
+    """Sets of library records that are one publication (transitive), trashed items left out.
 
-    :returns: groups in library order, each with the reason of its first link.
+    :param versions: group all versions of a work (preprint, conference, journal) together.
+    :returns: groups in library order, each with the reason of its first link; ``positions``
+        index the live (untrashed) records in their given order.
     """
     live = [r for r in library_refs if not r.deleted]
-    return find_duplicate_groups(live, settings, matchers)
+    return find_duplicate_groups(live, settings, matchers, versions=versions)

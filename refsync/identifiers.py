@@ -106,7 +106,7 @@ def identifiers_of(ref: Reference) -> dict[str, set[str]]:
 
 def _raw_identifiers(ref: Reference) -> Iterator[tuple[str, str]]:
     if ref.doi:
-        yield from (("doi", d) for d in (extract_dois(ref.doi) or [ref.doi]))
+        yield "doi", ref.doi
     for isbn in _ISBN_IN_TEXT.findall(ref.get("ISBN")):
         yield "isbn", isbn
     if archive_id := ref.get("archiveID"):
@@ -126,8 +126,9 @@ def _raw_identifiers(ref: Reference) -> Iterator[tuple[str, str]]:
 def _doi(text: str) -> str | None:
     try:
         return normalize_doi(text)
-    except InvalidDOIError:
-        return None
+    except InvalidDOIError:  # a DOI field holding a sentence around the DOI
+        found = extract_dois(text)
+        return found[0] if found else None
 
 
 _NORMALIZERS = {

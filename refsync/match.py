@@ -12,18 +12,21 @@ import html
 import math
 import re
 import unicodedata
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import Literal
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, fields
+from functools import lru_cache
+from itertools import chain
+from typing import Any, Literal
 
 from pylatexenc.latex2text import LatexNodes2Text
 from rapidfuzz import fuzz, process
 
 from .doi import extract_dois
-from .hookspecs import Matcher
+from .errors import ConfigError
+from .hookspecs import Match, Matcher
 from .identifiers import SCHEMES, identifiers_of
-from .model import Reference
+from .model import Reference, parse_date
 
 __all__ = [
     "CoreMatcher",
@@ -32,6 +35,8 @@ __all__ = [
     "MatchIndex",
     "MatchSettings",
     "compare",
+    "compare_fields",
+    "compare_identifiers",
     "find_duplicate_groups",
     "normalize_title",
 ]
@@ -48,6 +53,25 @@ class MatchSettings:
     year_tolerance: int = 1
     prefilter: float = 70.0  #: title similarity (0–100) below which a blocked pair is not scored
     max_block: int = 2000  #: blocking keys shared by more records than this are skipped
+
+    @classmethod
+    def from_mapping(cls, table: Mapping[str, Any], source: str = "[plugins.matchers]",
+                     ) -> MatchSettings:
+        """Read thresholds from a settings table such as ``[plugins.matchers]``.
+
+        :raises ConfigError: naming the key that is unknown or not a number.
+        """
+        values: dict[str, Any] = {}
+        for key, value in table.items():
+            kind = {f.name: f.type for f in fields(cls)}.get(key)
+            if kind is None:
+                raise ConfigError(f"{source}: {key}: unknown setting",
+                                  hint="known: " + ", ".join(f.name for f in fields(cls)))
+            try:
+                values[key] = (int if kind == "int" else float)(value)
+            except (TypeError, ValueError):
+                raise ConfigError(f"{source}: {key}: expected a number, got {value!r}") from None
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -70,15 +94,26 @@ class Group:
 
 
 class CoreMatcher:
-    """Base of the matchers :class:`MatchIndex` already runs natively on prepared records.
+    """Base of matchers that expose one of the core's rules through the plugin protocol.
 
-    Plugins wrapping the core derive from it so the index does not consult them a second time.
+    :class:`MatchIndex` runs the core natively on prepared records and skips these, so they cost
+    nothing there; called directly, they judge one pair. Related pairs score 0: they are two
+    records to keep.
     """
 
     name = "core"
-    settings: MatchSettings = MatchSettings()
 
-    def decide(self, candidate: Reference, existing: Reference) -> Decision:
+    def __init__(self, settings: MatchSettings | None = None) -> None:
+        self.settings = settings or MatchSettings()
+
+    def match(self, candidate: Reference, existing: Reference) -> Match | None:
+        decision = self.decide(candidate, existing)
+        if decision is None:
+            return None
+        return Match(0.0 if decision.kind == "related" else decision.score, decision.reason)
+
+    def decide(self, candidate: Reference, existing: Reference) -> Decision | None:
+        """The full core decision; subclasses narrow it to one rule."""
         return compare(candidate, existing, self.settings)
 
 
@@ -88,19 +123,45 @@ def compare(a: Reference, b: Reference, settings: MatchSettings | None = None) -
                    settings or MatchSettings())
 
 
+def compare_identifiers(a: Reference, b: Reference) -> Decision | None:
+    """The identifier rule alone: ``None`` when the records share no identifier scheme."""
+    return _identifier_decision(_prepare(a, identifiers_of(a)), _prepare(b, identifiers_of(b)))
+
+
+def compare_fields(a: Reference, b: Reference, settings: MatchSettings | None = None) -> Decision:
+    """The title/creator/year evidence alone, ignoring identifiers."""
+    return _field_decision(_prepare(a, {}), _prepare(b, {}), settings or MatchSettings(),
+                           recurring=False)
+
+
 def _decide(a: _Record, b: _Record, settings: MatchSettings, recurring: bool = False) -> Decision:
     """``recurring``: the title is also held by other records (a column, a panel), so it is
     weighed like a generic title."""
     by_id = _identifier_decision(a, b)
-    if by_id is not None and by_id.kind != "distinct":
+    if by_id is not None and (by_id.kind != "distinct" or _vetoes(by_id, a, b)):
         return by_id
     fields = _field_decision(a, b, settings, recurring)
-    if by_id is None and fields.kind == "duplicate" and a.ref.item_type != b.ref.item_type:
+    if fields.kind == "duplicate" and (by_id is not None or _other_version(a, b)):
         # a preprint and its article, a conference paper and its journal version: two records
         # a user keeps apart, but should hear about (zoplicate#37; anchors §b)
         what = "preprint and published" if "preprint" in (a.family, b.family) else "other"
         return Decision("related", fields.score, f"{what} version: " + fields.reason)
     return by_id or fields
+
+
+def _vetoes(by_id: Decision | None, a: _Record, b: _Record) -> bool:
+    """Different identifiers settle it, except between a preprint and an article: those always
+    carry different DOIs (zoplicate#37) and are told apart by their fields."""
+    return by_id is not None and by_id.kind == "distinct" and (
+        (a.family == "preprint") == (b.family == "preprint"))
+
+
+def _other_version(a: _Record, b: _Record) -> bool:
+    """Two specific, different item types in different containers: a conference paper and its
+    journal version. (Zotero's generic "document" fits any type; one container means one
+    publication entered with the wrong type.)"""
+    types = {a.ref.item_type, b.ref.item_type}
+    return len(types) == 2 and "document" not in types and not _same_container(a, b)
 
 
 def _identifier_decision(a: _Record, b: _Record) -> Decision | None:
@@ -128,7 +189,9 @@ _EXACT_TITLE = 8.0
 _TITLE_SLOPE = 0.6  # log-odds lost per point of title similarity below 100
 _SHORT_TITLE_CAP = 3.0  # one- or two-word titles say little on their own
 _GENERIC_TITLE_CAP = 0.5  # "Editorial", "Preface": only authors and year can tell them apart
-_SUBTITLE_PENALTY = 2.0
+# comparing shortened titles is weaker evidence: "Deep learning" may be a different work from
+# "Deep learning: a survey"; a parenthetical note ("(extended abstract)") rarely names one
+_VARIANT_PENALTY = {"": 0.0, "without notes": 1.0, "without subtitle": 2.0}
 _AUTHORS_ALL, _AUTHORS_MOST, _AUTHORS_HALF, _AUTHORS_SOME, _AUTHORS_NONE = 3.0, 2.0, 1.0, -2.0, -6.0
 _YEAR_SAME, _YEAR_NEAR, _YEAR_FAR, _YEAR_VERY_FAR = 1.0, 0.0, -3.0, -6.0
 _CONTAINER_SAME, _FAMILY_SAME, _FAMILY_OTHER = 1.0, 0.5, -1.0
@@ -137,24 +200,21 @@ _NUMBERS_DIFFER = -8.0  # "Part II" vs "Part III": series members share everythi
 
 def _field_decision(a: _Record, b: _Record, settings: MatchSettings,
                     recurring: bool) -> Decision:
-    sim, via_main = _title_similarity(a, b)
-    weight = max(-10.0, _EXACT_TITLE - (100.0 - sim) * _TITLE_SLOPE)
-    compared_a = a.main if via_main and a.main else a.title
-    compared_b = b.main if via_main and b.main else b.title
-    generic = recurring or compared_a.generic or compared_b.generic
+    sim, compared_a, compared_b, variant = _title_similarity(a, b)
+    weight = max(-10.0, _EXACT_TITLE - (100.0 - sim) * _TITLE_SLOPE) - _VARIANT_PENALTY[variant]
+    generic = compared_a.generic or compared_b.generic
     if generic:
         weight = min(weight, _GENERIC_TITLE_CAP)
-    elif min(len(compared_a.tokens), len(compared_b.tokens)) <= 2:
+    elif recurring or min(len(compared_a.tokens), len(compared_b.tokens)) <= 2:
         weight = min(weight, _SHORT_TITLE_CAP)
-    reasons = [f"title {sim / 100:.2f}" + (" without subtitle" if via_main else "")]
-    if via_main:
-        weight -= _SUBTITLE_PENALTY
+    strict = generic or recurring
+    reasons = [f"title {sim / 100:.2f}" + (f" {variant}" if variant else "")]
     numbered = compared_a.numbers and compared_b.numbers
     if (numbered and compared_a.numbers != compared_b.numbers) or a.notices != b.notices:
         weight += _NUMBERS_DIFFER
         reasons[0] += " (numbering or notice words differ)"
-    for part_weight, text in (_author_evidence(a, b, generic),
-                              _year_evidence(a, b, settings, generic),
+    for part_weight, text in (_author_evidence(a, b, strict),
+                              _year_evidence(a, b, settings, strict),
                               _container_evidence(a, b)):
         weight += part_weight
         if text:
@@ -164,23 +224,35 @@ def _field_decision(a: _Record, b: _Record, settings: MatchSettings,
     return Decision(kind, round(score, 4), " + ".join(reasons))
 
 
-def _title_similarity(a: _Record, b: _Record) -> tuple[float, bool]:
-    """Best of full-vs-full and, when only one side has a subtitle, main-vs-full."""
-    full = max(fuzz.ratio(a.title.text, b.title.text),
-               fuzz.token_sort_ratio(a.title.text, b.title.text))  # "X (demo): Y" vs "X: Y (demo)"
-    if full >= 99.5 or bool(a.main) == bool(b.main):
-        return full, False
-    short = fuzz.ratio(a.main.text, b.title.text) if a.main else fuzz.ratio(a.title.text, b.main.text)
-    return (short, True) if short > full else (full, False)
+def _title_similarity(a: _Record, b: _Record) -> tuple[float, _Title, _Title, str]:
+    """Best of: full titles (any word order), titles without parenthetical notes, and, when only
+    one side has a subtitle, its main title against the other's full title."""
+    best = (_similarity(a.title, b.title), a.title, b.title, "")
+    if best[0] >= 99.5:
+        return best
+    options = []
+    if a.bare or b.bare:
+        options.append((a.bare or a.title, b.bare or b.title, "without notes"))
+    if bool(a.main) != bool(b.main):
+        options.append((a.main or a.title, b.main or b.title, "without subtitle"))
+    for x, y, variant in options:
+        sim = _similarity(x, y)
+        if sim - _VARIANT_PENALTY[variant] / _TITLE_SLOPE > best[0]:
+            best = (sim, x, y, variant)
+    return best
 
 
-def _author_evidence(a: _Record, b: _Record, generic: bool) -> tuple[float, str]:
-    """Shared authors; for a generic title every author on both sides must be shared, since a
-    column editor alone does not make two columns one."""
+def _similarity(a: _Title, b: _Title) -> float:
+    return max(fuzz.ratio(a.text, b.text), fuzz.token_sort_ratio(a.text, b.text))
+
+
+def _author_evidence(a: _Record, b: _Record, strict: bool) -> tuple[float, str]:
+    """Shared authors; for a generic or recurring title every author on both sides must be
+    shared, since a column editor alone does not make two columns one."""
     if not a.authors or not b.authors:
         return 0.0, ""
     matched = _matched_authors(a.authors, b.authors)
-    fewer = (max if generic else min)(len(a.authors), len(b.authors))
+    fewer = (max if strict else min)(len(a.authors), len(b.authors))
     text = f"{matched}/{max(len(a.authors), len(b.authors))} authors"
     if matched == fewer:
         return _AUTHORS_ALL, text
@@ -208,21 +280,31 @@ def _matched_authors(mine: Sequence[tuple[str, str, str]],
 
 
 def _year_evidence(a: _Record, b: _Record, settings: MatchSettings,
-                   generic: bool) -> tuple[float, str]:
+                   strict: bool) -> tuple[float, str]:
     """Same year, or ±1 for online-first vs issue dates; a yearly column has no such excuse."""
     if a.year is None or b.year is None:
         return 0.0, ""
     gap = abs(a.year - b.year)
     if gap == 0:
         return _YEAR_SAME, "year"
-    if gap <= settings.year_tolerance and not generic:
+    if gap <= settings.year_tolerance and not strict:
         return _YEAR_NEAR, f"year ±{gap}"
-    return (_YEAR_FAR if gap <= 2 else _YEAR_VERY_FAR), f"years {a.year}/{b.year}"
+    return (_YEAR_FAR if gap <= 2 and not strict else _YEAR_VERY_FAR), f"years {a.year}/{b.year}"
+
+
+def _same_container(a: _Record, b: _Record) -> bool:
+    """Containers agree when one's words hold the other's, but a lone acronym ("VLDB") is
+    shared by a conference and a journal, so it needs an exact match."""
+    if not a.container or not b.container:
+        return False
+    if " " not in a.container or " " not in b.container:
+        return a.container == b.container
+    return fuzz.token_set_ratio(a.container, b.container, score_cutoff=90) > 0
 
 
 def _container_evidence(a: _Record, b: _Record) -> tuple[float, str]:
     weight, text = 0.0, ""
-    if a.container and b.container and fuzz.token_set_ratio(a.container, b.container) >= 90:
+    if _same_container(a, b):
         weight, text = _CONTAINER_SAME, "same container"
     if a.family == b.family:
         return weight + _FAMILY_SAME, text
@@ -242,12 +324,8 @@ class MatchIndex:
         self.settings = settings or MatchSettings()
         self.matchers = tuple(m for m in matchers if not isinstance(m, CoreMatcher))
         self._items = [_prepare(r, identifiers_of(r)) for r in refs]
-        self._rarity: dict[str, int] = defaultdict(int)
-        self._titles: dict[str, int] = defaultdict(int)
-        for item in self._items:
-            self._titles[item.title.text] += 1
-            for token in set(item.title.tokens):
-                self._rarity[token] += 1
+        self._rarity = Counter(chain.from_iterable(set(i.title.tokens) for i in self._items))
+        self._titles = Counter(item.title.text for item in self._items)
         self._blocks: dict[tuple[str, ...], list[int]] = defaultdict(list)
         for i, item in enumerate(self._items):
             for key in _block_keys(item, self._rarity):
@@ -300,8 +378,8 @@ class MatchIndex:
     def _judge(self, a: _Record, b: _Record, *, within: bool) -> Decision:
         """Decide a blocked pair; ``within``: both records are in the index (already screened)."""
         by_id = _identifier_decision(a, b)
-        if by_id is not None and by_id.kind == "distinct":
-            return by_id  # conflicting identifiers veto every matcher
+        if _vetoes(by_id, a, b):
+            return by_id  # type: ignore[return-value]  # conflicting identifiers veto everything
         if not within and not self.matchers and by_id is None and fuzz.token_set_ratio(
                 a.title.text, b.title.text, score_cutoff=self.settings.prefilter) == 0:
             return Decision("distinct", 0.0, "titles differ")
@@ -319,31 +397,39 @@ class MatchIndex:
         return decision
 
 
-def _block_keys(item: _Record, rarity: dict[str, int]) -> Iterator[tuple[str, ...]]:
-    for scheme, values in item.ids.items():
-        for value in values:
-            yield ("id", scheme, value)
-    for title in (item.title, item.main):
+def _block_keys(item: _Record, rarity: Counter[str]) -> list[tuple[str, ...]]:
+    """Identifiers; each pair of the three rarest title words (one typo still leaves a pair);
+    first author + year. Shortened titles add their own keys."""
+    keys = [("id", scheme, value) for scheme, values in item.ids.items() for value in values]
+    for title in (item.title, item.main, item.bare):
         if title is None:
             continue
-        known = sorted((t for t in set(title.tokens) if rarity.get(t)), key=lambda t: (rarity[t], t))
-        rare = sorted(known[:3])
+        # stable sorts: by word, then by rarity, so ties break alphabetically
+        rare = sorted(sorted(sorted(t for t in set(title.tokens) if t in rarity),
+                             key=rarity.__getitem__)[:3])
         if len(rare) < 2:
-            yield ("t", *rare)
-        for x in range(len(rare)):
-            for y in range(x + 1, len(rare)):
-                yield ("t", rare[x], rare[y])
+            keys.append(("t", *rare))
+        keys.extend(("t", rare[x], rare[y]) for x in range(len(rare))
+                    for y in range(x + 1, len(rare)))
     if item.authors and item.year is not None:
-        for year in (item.year, item.year + 1):  # any two years ±1 apart share one key
-            yield ("a", item.authors[0][1], str(year))
+        surname = item.authors[0][1]  # any two years ±1 apart share one of these keys
+        keys.extend((("a", surname, str(item.year)), ("a", surname, str(item.year + 1))))
+    return keys
 
 
 def find_duplicate_groups(refs: Iterable[Reference], settings: MatchSettings | None = None,
-                          matchers: Iterable[Matcher] = ()) -> list[Group]:
-    """Sets of records in one library that are the same work (transitive, by union-find)."""
+                          matchers: Iterable[Matcher] = (), *,
+                          versions: bool = False) -> list[Group]:
+    """Sets of records in one library that are the same work (transitive, by union-find).
+
+    :param versions: also join related records (preprint and article, conference paper and
+        journal version), giving one set per work rather than per publication; otherwise a
+        related pair keeps the two sets it would bridge apart.
+    """
     items = list(refs)
     index = MatchIndex(items, settings, matchers)
     parent = list(range(len(items)))
+    apart: dict[int, set[int]] = defaultdict(set)  # root → records its set must not absorb
     reasons: dict[int, str] = {}
 
     def root(i: int) -> int:
@@ -352,10 +438,22 @@ def find_duplicate_groups(refs: Iterable[Reference], settings: MatchSettings | N
             i = parent[i]
         return i
 
+    links = []
     for i, j, decision in index.pairs():
-        if decision.kind == "duplicate" and (ri := root(i)) != (rj := root(j)):
-            parent[max(ri, rj)] = min(ri, rj)
-            reasons.setdefault(min(ri, rj), decision.reason)
+        if decision.kind == "duplicate" or versions:
+            links.append((decision.score, i, j, decision.reason))
+        else:  # a related pair (other version) is a cannot-link: keep its two sets apart
+            apart[i].add(j)
+            apart[j].add(i)
+    # strongest links first, so a weak link cannot chain two sets that a related pair separates
+    for _, i, j, reason in sorted(links, key=lambda link: (-link[0], link[1], link[2])):
+        ri, rj = root(i), root(j)
+        if ri == rj or any(root(k) == rj for k in apart[ri]):
+            continue
+        keep, gone = min(ri, rj), max(ri, rj)
+        parent[gone] = keep
+        apart[keep] |= apart.pop(gone, set())
+        reasons[keep] = reasons.get(keep) or reasons.pop(gone, "") or reason
     members: dict[int, list[int]] = defaultdict(list)
     for i in range(len(items)):
         members[root(i)].append(i)
@@ -371,6 +469,7 @@ _NON_WORD = re.compile(r"[\W_]+")  # Unicode-aware: curly quotes and dashes coun
 # letters Unicode gives no decomposition, so NFKD alone would keep them apart from their ASCII form
 _UNDECOMPOSED = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D",
                                "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ı": "i", "þ": "th"})
+_NOTES = re.compile(r"\s*(?:\([^()]*\)|\[[^\[\]]*\])")
 _SUBTITLE = re.compile(r"\s*(?:[:?!.]|\s[-\u2013\u2014]{1,2})\s+")
 _GENERIC = frozenset({
     "editorial", "guest editorial", "editors note", "introduction", "preface", "foreword",
@@ -383,7 +482,8 @@ _GENERIC = frozenset({
 })
 _NOTICE_WORDS = frozenset({"erratum", "errata", "corrigendum", "correction", "retraction",
                            "retracted", "reply", "rejoinder", "addendum"})
-_NUMERALS = frozenset({"ii", "iii", "iv", "vi", "vii", "viii", "ix", "xi", "xii"})
+# numbers, Roman numerals past "i", "v", "x" (which are also letters), and any "part …"
+_NUMBERS = re.compile(r"\b(?:\d+|ii|iii|iv|vi|vii|viii|ix|xi|xii|(?:part|vol|volume|no) \w+)\b")
 _FAMILIES = {"journalArticle": "article", "magazineArticle": "article",
              "newspaperArticle": "article", "conferencePaper": "article",
              "bookSection": "chapter", "encyclopediaArticle": "chapter",
@@ -405,7 +505,7 @@ def normalize_title(text: str) -> str:
     return " ".join(_NON_WORD.sub(" ", text.casefold()).split())
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # private and never mutated; frozen would triple construction time
 class _Title:
     text: str
     tokens: tuple[str, ...]
@@ -413,12 +513,13 @@ class _Title:
     numbers: frozenset[str]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Record:
     ref: Reference
     ids: dict[str, set[str]]
     title: _Title
     main: _Title | None  # the title before its subtitle, when it has one
+    bare: _Title | None  # the title without parenthetical notes, when it has some
     notices: frozenset[str]
     authors: tuple[tuple[str, str, str], ...]  # (last name joined, its final word, initial)
     year: int | None
@@ -428,32 +529,52 @@ class _Record:
 
 
 def _title(text: str) -> _Title:
-    tokens = tuple(text.split())
-    numbers = frozenset(t for t in tokens if t.isdigit() or t in _NUMERALS)
-    return _Title(text, tokens, text in _GENERIC, numbers)
+    return _Title(text, tuple(text.split()), text in _GENERIC, frozenset(_NUMBERS.findall(text)))
+
+
+def _person(family: str, first: str) -> tuple[str, str, str] | None:
+    last = _cached_normalize(family)
+    if not last:
+        return None
+    letter = first[:1]
+    if letter.isascii() and letter.isalpha():
+        initial = letter.lower()
+    else:  # a mojibake first letter ("?ystein" for Øystein) leaves the initial unknown
+        initial = "" if letter in "?\ufffd" else normalize_title(first)[:1]
+    return last.replace(" ", ""), last.rsplit(" ", 1)[-1], initial
+
+
+# surnames and journal names repeat across a library, and normalising is the slow part
+_cached_normalize = lru_cache(maxsize=1 << 16)(normalize_title)
+
+
+def _year(date: str) -> int | None:
+    """The year of a stored date; the ISO shape Zotero stores is read without a full parse."""
+    head = date[:4]
+    if head.isdigit() and date[4:5] in ("", "-"):
+        return int(head)
+    return parse_date(date).year
+
+
+def _variant(raw: str, full: _Title) -> _Title | None:
+    variant = _title(normalize_title(raw))
+    return variant if variant.tokens and variant.text != full.text else None
 
 
 def _prepare(ref: Reference, ids: dict[str, set[str]]) -> _Record:
     raw = ref.title
     full = _title(normalize_title(raw))
     head = _SUBTITLE.split(raw, maxsplit=1)
-    main = _title(normalize_title(head[0])) if len(head) == 2 else None
-    if main is not None and (not main.tokens or main.text == full.text):
-        main = None
+    main = _variant(head[0], full) if len(head) == 2 else None
+    bare = _variant(_NOTES.sub(" ", raw), full) if "(" in raw or "[" in raw else None
     people = ref.creators_of("author") or ref.creators_of("editor") or ref.creators
-    authors = []
-    for person in people[:12]:
-        last = normalize_title(person.family)
-        if last:
-            # a mojibake first letter ("?ystein" for Øystein) leaves the initial unknown
-            initial = "" if person.first[:1] in "?\ufffd" else normalize_title(person.first)[:1]
-            authors.append((last.replace(" ", ""), last.rsplit(" ", 1)[-1], initial))
+    authors = tuple(key for p in people[:12] if (key := _person(p.family, p.first)))
     related = frozenset(doi for kind, dois in ref.relations.items() if "preprint" in kind
                         for doi in extract_dois(" ".join(dois)))
     container = next((ref.get(name) for name in _CONTAINERS if ref.get(name)), "")
     return _Record(
-        ref=ref, ids=ids, title=full, main=main,
-        notices=frozenset(full.tokens) & _NOTICE_WORDS, authors=tuple(authors),
-        year=ref.issued.year, family=_FAMILIES.get(ref.item_type, ref.item_type),
-        container=normalize_title(container) if container else "", related=related,
+        ref=ref, ids=ids, title=full, main=main, bare=bare,
+        notices=frozenset(full.tokens) & _NOTICE_WORDS, authors=authors,
+        year=_year(ref.get("date")), family=_FAMILIES.get(ref.item_type, ref.item_type),
+        container=_cached_normalize(container) if container else "", related=related,
     )

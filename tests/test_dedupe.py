@@ -1,0 +1,96 @@
+"""The dedupe use case: what an import would duplicate, and which library records are one."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from refsync.dedupe import duplicate_groups, find_existing
+from refsync.hookspecs import Match
+from refsync.match import MatchSettings
+from refsync.model import Creator, Reference
+
+HINTON = (Creator("Hinton", "Geoffrey"),)
+
+
+def article(title: str, year: str = "2012", **fields: str) -> Reference:
+    return Reference("journalArticle", {"title": title, "date": year, **fields}, HINTON)
+
+
+LIBRARY = [
+    article("ImageNet classification with deep convolutional neural networks",
+            DOI="10.1145/3065386"),
+    article("A fast learning algorithm for deep belief nets", year="2006"),
+    article("Dropout: a simple way to prevent neural networks from overfitting", year="2014"),
+]
+
+
+def test_import_reports_existing_records_and_new_ones() -> None:
+    candidates = [
+        article("Imagenet Classification with Deep Convolutional Neural Networks",
+                DOI="https://doi.org/10.1145/3065386"),
+        article("A fast learning algorithm for deep belief nets", year="2006"),
+        article("Distilling the knowledge in a neural network", year="2015"),
+    ]
+    found = find_existing(candidates, LIBRARY)
+    assert [e.candidate for e in found] == candidates
+    assert [e.is_new for e in found] == [False, False, True]
+    assert found[0].duplicate == (LIBRARY[0], found[0].matches[0][1])
+    assert found[0].duplicate[1].reason == "same DOI"
+    assert found[2].duplicate is None and found[2].matches == ()
+
+
+def test_a_batch_listing_one_work_twice_creates_it_once() -> None:
+    twice = [article("Deep residual learning for image recognition", year="2016"),
+             article("Deep Residual Learning for Image Recognition.", year="2016")]
+    found = find_existing(twice, LIBRARY)
+    assert [(e.is_new, e.same_as) for e in found] == [(True, None), (False, 0)]
+
+
+def test_trashed_items_are_not_matched() -> None:
+    trashed = replace(LIBRARY[1], deleted=True)
+    found = find_existing([LIBRARY[1]], [trashed])
+    assert found[0].is_new
+
+
+def test_related_versions_are_reported_but_do_not_block_the_import() -> None:
+    preprint = Reference("preprint", {"title": "Dropout: a simple way to prevent neural "
+                                      "networks from overfitting", "date": "2013"}, HINTON)
+    (found,) = find_existing([preprint], LIBRARY)
+    assert found.is_new
+    assert [(ref, d.kind) for ref, d in found.matches] == [(LIBRARY[2], "related")]
+
+
+class SameKey:
+    """A plugin matcher that trusts a shared citation key in Extra."""
+
+    name = "citekey"
+
+    def match(self, candidate: Reference, existing: Reference) -> Match | None:
+        key = candidate.get("extra")
+        return Match(1.0, "same citation key") if key and key == existing.get("extra") else None
+
+
+def test_plugin_matchers_from_the_registry_are_consulted() -> None:
+    library = [article("Deep belief networks tutorial", year="2006",
+                       extra="Citation Key: hinton2006")]
+    candidate = article("A fast learning algorithm for deep belief nets", year="2006",
+                        extra="Citation Key: hinton2006")
+    assert find_existing([candidate], library)[0].is_new
+    (found,) = find_existing([candidate], library, matchers=[SameKey()])
+    assert found.duplicate is not None
+    assert found.duplicate[1].reason == "citekey: same citation key"
+
+
+def test_duplicate_groups_in_a_library() -> None:
+    library = [*LIBRARY, article("A Fast Learning Algorithm for Deep Belief Nets.", year="2006"),
+               replace(LIBRARY[0], deleted=True)]
+    groups = duplicate_groups(library)
+    assert [g.items for g in groups] == [(LIBRARY[1], library[3])]
+    assert groups[0].reason == "title 1.00 + 1/1 authors + year"
+
+
+def test_settings_change_the_verdict() -> None:
+    candidate = article("A fast learning algorithm for deep belief nets", year="2007")
+    assert not find_existing([candidate], LIBRARY)[0].is_new
+    strict = MatchSettings(duplicate_threshold=0.99999)
+    assert find_existing([candidate], LIBRARY, settings=strict)[0].is_new

@@ -1,0 +1,97 @@
+"""Identifiers as users paste them end up in one canonical form, wherever Zotero keeps them."""
+
+from __future__ import annotations
+
+import pytest
+
+from refsync.identifiers import (
+    identifiers_of,
+    normalize_arxiv,
+    normalize_isbn,
+    normalize_pmcid,
+    normalize_pmid,
+)
+from refsync.model import Reference
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("0-306-40615-2", "9780306406157"),
+        ("978-0-306-40615-7", "9780306406157"),
+        ("9780306406157", "9780306406157"),
+        ("0 306 40615 2", "9780306406157"),
+        ("080442957X", "9780804429573"),
+        ("0-306-40615-3", None),
+        ("978-0-306-40615-8", None),
+        ("12345", None),
+    ],
+    ids=["isbn10-hyphens", "isbn13-hyphens", "isbn13-bare", "isbn10-spaces", "isbn10-x",
+         "isbn10-bad-check", "isbn13-bad-check", "too-short"],
+)
+def test_isbn_10_and_13_of_one_book_normalise_alike(text: str, expected: str | None) -> None:
+    assert normalize_isbn(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2101.00001", "2101.00001"),
+        ("arXiv:2101.00001v3", "2101.00001"),
+        ("1501.1234v1", "1501.1234"),
+        ("hep-th/9901001", "hep-th/9901001"),
+        ("hep-th/9901001v2", "hep-th/9901001"),
+        ("math.GT/0309136", "math.gt/0309136"),
+        ("10.48550/arXiv.2101.00001", "2101.00001"),
+        ("not an id", None),
+    ],
+    ids=["new", "prefix-version", "old-4-digit", "old", "old-version", "old-subject-class",
+         "arxiv-doi", "junk"],
+)
+def test_arxiv_ids_drop_prefix_and_version(text: str, expected: str | None) -> None:
+    assert normalize_arxiv(text) == expected
+
+
+def test_pubmed_ids() -> None:
+    assert normalize_pmid("PMID: 0012345") == "12345"
+    assert normalize_pmid("PMC123") is None
+    assert normalize_pmcid("pmc 00123") == "PMC123"
+    assert normalize_pmcid("12345") is None
+
+
+def test_identifiers_found_in_fields_extra_url_and_archive_id() -> None:
+    ref = Reference("journalArticle", {
+        "DOI": "https://doi.org/10.1038/NRC3239",
+        "extra": "PMID: 22158953\nPMCID: PMC3371321\narXiv: 1203.0001v2\nCitation Key: x",
+        "url": "https://arxiv.org/abs/hep-th/9901001v1",
+    })
+    assert identifiers_of(ref) == {
+        "doi": {"10.1038/nrc3239"},
+        "pmid": {"22158953"},
+        "pmcid": {"PMC3371321"},
+        "arxiv": {"1203.0001", "hep-th/9901001"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("fields", "scheme", "value"),
+    [
+        ({"url": "https://pubmed.ncbi.nlm.nih.gov/22158953/"}, "pmid", "22158953"),
+        ({"url": "https://www.ncbi.nlm.nih.gov/pmc/articles/PMC3371321/"}, "pmcid", "PMC3371321"),
+        ({"url": "https://doi.org/10.1000/XYZ123"}, "doi", "10.1000/xyz123"),
+        ({"url": "https://arxiv.org/pdf/2101.00001v2.pdf"}, "arxiv", "2101.00001"),
+        ({"archiveID": "arXiv:2101.00001"}, "arxiv", "2101.00001"),
+        ({"extra": "DOI: 10.1000/abc"}, "doi", "10.1000/abc"),
+        ({"ISBN": "0-306-40615-2 978-0-306-40615-7"}, "isbn", "9780306406157"),
+        ({"DOI": "doi:10.1000/abc."}, "doi", "10.1000/abc"),
+    ],
+    ids=["pubmed-url", "pmc-url", "doi-url", "arxiv-pdf-url", "archive-id", "extra-doi",
+         "two-isbns", "doi-prefix"],
+)
+def test_each_place_an_identifier_hides(fields: dict[str, str], scheme: str, value: str) -> None:
+    assert identifiers_of(Reference("document", fields))[scheme] == {value}
+
+
+def test_unusable_values_are_ignored() -> None:
+    ref = Reference("book", {"DOI": "n/a", "ISBN": "0-306-40615-3", "extra": "PMID: none"})
+    assert identifiers_of(ref) == {}

@@ -1,0 +1,266 @@
+"""Matching decisions a user would check by eye: same work, other version, or two works."""
+
+from __future__ import annotations
+
+import pytest
+
+from refsync.errors import ConfigError
+from refsync.hookspecs import Match
+from refsync.match import (
+    MatchIndex,
+    MatchSettings,
+    compare,
+    find_duplicate_groups,
+    normalize_title,
+)
+from refsync.model import Creator, Reference
+
+
+def paper(title: str, *authors: str, year: str = "2020", item_type: str = "journalArticle",
+          **fields: str) -> Reference:
+    """A record with authors written ``"Last, First"``."""
+    people = tuple(Creator(last=a.split(", ")[0], first=a.partition(", ")[2]) for a in authors)
+    return Reference(item_type, {"title": title, "date": year, **fields}, people)
+
+
+SMITH_JONES = ("Smith, Anna", "Jones, Bo")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ('{\\"U}ber {B}ayesian nets', "uber bayesian nets"),
+        ("Über Bayesian nets", "uber bayesian nets"),
+        ("\u201cQuoted\u201d \u2013 title\u2019s end", "quoted title s end"),
+        ("The <i>E. coli</i> genome", "the e coli genome"),
+        ("Caf\u00e9 &amp; bar", "cafe bar"),
+        ("\u0141\u00f3d\u017a and \u00c6sop", "lodz and aesop"),
+        ("$\\alpha$-helix", "α helix"),
+    ],
+    ids=["latex-accent", "unicode", "curly-quotes-dash", "html-tags", "html-entity",
+         "undecomposed-letters", "latex-math"],
+)
+def test_title_normalisation(raw: str, expected: str) -> None:
+    assert normalize_title(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "reason"),
+    [
+        (paper("A", DOI="10.1038/NRC3239"), paper("B", DOI="https://doi.org/10.1038/nrc3239"),
+         "same DOI"),
+        (paper("Book", item_type="book", ISBN="0-306-40615-2"),
+         paper("Book, 2nd printing", item_type="book", ISBN="978-0-306-40615-7"), "same ISBN"),
+        (paper("X", extra="PMID: 123"), paper("Y", url="https://pubmed.ncbi.nlm.nih.gov/123"),
+         "same PMID"),
+    ],
+    ids=["doi-forms", "isbn-10-vs-13", "pmid-extra-vs-url"],
+)
+def test_shared_identifier_is_the_same_work(a: Reference, b: Reference, reason: str) -> None:
+    assert compare(a, b).kind == "duplicate"
+    assert compare(a, b).reason == reason
+
+
+def test_different_dois_veto_identical_titles() -> None:
+    a = paper("Deep learning", *SMITH_JONES, DOI="10.1038/nature14539")
+    b = paper("Deep learning", *SMITH_JONES, DOI="10.1038/nature14540")
+    decision = compare(a, b)
+    assert (decision.kind, decision.reason) == ("distinct", "different DOIs")
+
+
+def test_chapters_sharing_their_books_isbn_are_not_one_work() -> None:
+    a = paper("Chapter one", "Smith, A", item_type="bookSection", ISBN="0-306-40615-2")
+    b = paper("Another chapter", "Jones, B", item_type="bookSection", ISBN="0-306-40615-2")
+    assert compare(a, b).kind == "distinct"
+
+
+def test_same_title_authors_and_year_is_a_duplicate_with_a_readable_reason() -> None:
+    a = paper("Attention is all you need", "Vaswani, Ashish", "Shazeer, Noam")
+    b = paper("Attention Is All You Need.", "Shazeer, N.", "Vaswani, A.")
+    decision = compare(a, b)
+    assert decision.kind == "duplicate"
+    assert decision.score >= 0.99
+    assert decision.reason == "title 1.00 + 2/2 authors + year"
+
+
+def test_diacritics_and_latex_in_titles_and_names_match() -> None:
+    a = paper('Die {\\"U}bersetzung von Texten', "M{\\\"u}ller, J{\\\"o}rg")
+    b = paper("Die Übersetzung von Texten", "Müller, Jörg")
+    assert compare(a, b).kind == "duplicate"
+
+
+def test_dropped_subtitle_still_matches() -> None:
+    a = paper("Graph neural networks: a review of methods and applications", *SMITH_JONES)
+    b = paper("Graph neural networks", *SMITH_JONES)
+    decision = compare(a, b)
+    assert decision.kind == "duplicate"
+    assert "without subtitle" in decision.reason
+
+
+def test_online_first_year_off_by_one_matches() -> None:
+    a = paper("Protein folding with language models", *SMITH_JONES, year="2021-12-03")
+    b = paper("Protein folding with language models", *SMITH_JONES, year="2022")
+    decision = compare(a, b)
+    assert decision.kind == "duplicate"
+    assert "year ±1" in decision.reason
+
+
+def test_same_title_by_other_people_years_apart_is_distinct() -> None:
+    a = paper("A survey of clustering methods", "Smith, Anna", year="1995")
+    b = paper("A survey of clustering methods", "Zhou, Li", year="2015")
+    assert compare(a, b).kind == "distinct"
+
+
+def test_typo_in_title_still_matches() -> None:
+    a = paper("Efficient estimation of word representations in vector space", *SMITH_JONES)
+    b = paper("Efficient estimation of word representatoins in vector space", *SMITH_JONES)
+    assert compare(a, b).kind == "duplicate"
+
+
+@pytest.mark.parametrize("title", ["Editorial", "Introduction", "Book review", "Erratum",
+                                   "Preface", "Reply"])
+def test_generic_title_same_year_different_authors_is_distinct(title: str) -> None:
+    a = paper(title, "Smith, Anna", publicationTitle="Nature")
+    b = paper(title, "Jones, Bo", publicationTitle="Nature")
+    assert compare(a, b).kind == "distinct"
+
+
+def test_generic_title_needs_same_authors_and_exact_year() -> None:
+    a = paper("Editorial", "Smith, Anna", publicationTitle="Nature")
+    same = paper("Editorial", "Smith, A.", publicationTitle="Nature")
+    next_year = paper("Editorial", "Smith, A.", year="2021", publicationTitle="Nature")
+    assert compare(a, same).kind == "duplicate"
+    assert compare(a, next_year).kind == "distinct"
+
+
+def test_numbered_parts_and_errata_are_other_works() -> None:
+    part1 = paper("Learning to rank, part I", *SMITH_JONES)
+    part2 = paper("Learning to rank, part II", *SMITH_JONES)
+    erratum = paper("Erratum: Learning to rank, part I", *SMITH_JONES)
+    assert compare(part1, part2).kind == "distinct"
+    assert compare(part1, erratum).kind == "distinct"
+
+
+def test_preprint_linked_by_relation_is_related() -> None:
+    preprint = paper("Scaling laws", *SMITH_JONES, item_type="preprint",
+                     DOI="10.48550/arXiv.2001.08361")
+    article = Reference("journalArticle", {"title": "Scaling laws for language models",
+                                           "DOI": "10.1000/slm"},
+                        relations={"has-preprint": ("10.48550/arXiv.2001.08361",)})
+    decision = compare(article, preprint)
+    assert decision.kind == "related"
+    assert "preprint" in decision.reason
+
+
+def test_preprint_and_article_with_same_title_are_related_not_duplicates() -> None:
+    preprint = paper("Scaling laws for neural language models", *SMITH_JONES,
+                     item_type="preprint", DOI="10.48550/arXiv.2001.08361")
+    article = paper("Scaling laws for neural language models", *SMITH_JONES,
+                    DOI="10.1000/slm")
+    decision = compare(preprint, article)
+    assert decision.kind == "related"
+    assert decision.reason.startswith("preprint and published version")
+
+
+def test_conference_paper_and_journal_version_are_related() -> None:
+    conf = paper("Watermarking relational databases", *SMITH_JONES, year="2002",
+                 item_type="conferencePaper", proceedingsTitle="Proceedings of VLDB")
+    journal = paper("Watermarking relational databases", *SMITH_JONES, year="2003",
+                    publicationTitle="The VLDB Journal")
+    assert compare(conf, journal).kind == "related"
+
+
+def test_index_finds_best_first_and_skips_unrelated() -> None:
+    target = paper("Dropout: a simple way to prevent neural networks from overfitting",
+                   "Srivastava, Nitish", "Hinton, Geoffrey", year="2014")
+    near = paper("Dropout", "Srivastava, Nitish", year="2014")
+    other = paper("Batch normalization", "Ioffe, Sergey", year="2015")
+    index = MatchIndex([other, near, target])
+    found = index.find(paper("Dropout: A Simple Way to Prevent Neural Networks from "
+                             "Overfitting", "Hinton, G.", "Srivastava, N.", year="2014"))
+    assert [ref for ref, _ in found][:1] == [target]
+    assert other not in [ref for ref, _ in found]
+    assert len(index) == 3
+
+
+def test_index_uses_identifiers_even_when_titles_differ() -> None:
+    stored = paper("Original title", DOI="10.1000/xyz")
+    found = MatchIndex([stored]).find(paper("Totally different", DOI="doi:10.1000/XYZ"))
+    assert [(ref, d.reason) for ref, d in found] == [(stored, "same DOI")]
+
+
+class SameUrl:
+    """A third-party matcher: records with one URL are one work."""
+
+    name = "url"
+
+    def match(self, candidate: Reference, existing: Reference) -> Match | None:
+        if candidate.get("url") and candidate.get("url") == existing.get("url"):
+            return Match(1.0, "same URL")
+        return None
+
+
+def test_plugin_matcher_is_consulted_on_blocked_pairs() -> None:
+    stored = paper("Some dataset", "Smith, Anna", url="https://example.org/d")
+    candidate = paper("Some dataset (version 2)", "Smith, Anna", year="2023",
+                      url="https://example.org/d")
+    assert MatchIndex([stored]).find(candidate) == []
+    found = MatchIndex([stored], matchers=[SameUrl()]).find(candidate)
+    assert [(ref, d.kind, d.reason) for ref, d in found] == [(stored, "duplicate",
+                                                             "url: same URL")]
+
+
+def test_conflicting_identifiers_veto_plugin_matchers() -> None:
+    stored = paper("Some dataset", url="https://example.org/d", DOI="10.1000/a")
+    candidate = paper("Some dataset", url="https://example.org/d", DOI="10.1000/b")
+    assert MatchIndex([stored], matchers=[SameUrl()]).find(candidate) == []
+
+
+def test_groups_are_transitive_and_explained() -> None:
+    a = paper("Generative adversarial nets", "Goodfellow, Ian", DOI="10.1000/gan")
+    b = paper("Generative Adversarial Nets", "Goodfellow, I.")
+    c = paper("Generative adversarial nets", "Goodfellow, Ian", extra="DOI: 10.1000/GAN")
+    d = paper("Something else entirely", "Other, Person")
+    groups = find_duplicate_groups([a, d, b, c])
+    assert len(groups) == 1
+    assert groups[0].items == (a, b, c)
+    assert groups[0].positions == (0, 2, 3)
+    assert groups[0].reason
+
+
+def test_related_pair_keeps_groups_apart() -> None:
+    conf = paper("Boosting the margin", *SMITH_JONES, year="1997",
+                 item_type="conferencePaper", proceedingsTitle="Proceedings of ICML")
+    conf_copy = paper("Boosting the margin", *SMITH_JONES, year="1997",
+                      item_type="conferencePaper", proceedingsTitle="Proc. ICML")
+    journal = paper("Boosting the margin", *SMITH_JONES, year="1997",
+                    publicationTitle="Annals of Statistics")
+    untyped = paper("Boosting the margin", *SMITH_JONES, year="1997", item_type="document")
+    records = [conf, conf_copy, journal, untyped]
+    # the untyped record fits both versions, but must not chain them into one set
+    assert [g.positions for g in find_duplicate_groups(records)] == [(0, 1, 3)]
+    works = find_duplicate_groups(records, versions=True)
+    assert [g.positions for g in works] == [(0, 1, 2, 3)]
+
+
+def test_recurring_column_title_needs_exact_year() -> None:
+    columns = [paper("Book review column", "Aberer, Karl", year=str(y),
+                     publicationTitle="SIGMOD Record") for y in (2001, 2002, 2003)]
+    assert find_duplicate_groups(columns) == []
+    found = MatchIndex(columns).find(paper("Book Review Column", "Aberer, K.", year="2002"))
+    assert [ref for ref, d in found if d.kind == "duplicate"] == [columns[1]]
+
+
+def test_settings_from_a_config_table() -> None:
+    assert MatchSettings.from_mapping({"duplicate_threshold": "0.995"}).duplicate_threshold == 0.995
+    with pytest.raises(ConfigError, match="threshold: unknown setting"):
+        MatchSettings.from_mapping({"threshold": 1})
+    with pytest.raises(ConfigError, match="expected a number"):
+        MatchSettings.from_mapping({"year_tolerance": "one"})
+
+
+def test_stricter_threshold_turns_weak_matches_away() -> None:
+    a = paper("Graph neural networks: a review", "Smith, Anna")
+    b = paper("Graph neural networks", "Smith, Anna", year="2021")
+    assert compare(a, b).kind == "duplicate"
+    assert compare(a, b, MatchSettings(duplicate_threshold=0.99999)).kind == "distinct"
