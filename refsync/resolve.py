@@ -93,7 +93,7 @@ def _resolve(
     pending = dois
     for index, resolver in enumerate(resolvers):
         last = index == len(resolvers) - 1
-        cached = cache.lookup(resolver.name, pending) if cache and not refresh else {}
+        cached = {} if cache is None or refresh else cache.lookup(resolver.name, pending)
         missing = [d for d in pending if d not in cached]
         _settle(cached, outcomes, last, progress)
         for start in range(0, len(missing), PROGRESS_STEP):

@@ -8,7 +8,6 @@ errors into CrossrefError (protocols.md D7, D10, D11, E1).
 from __future__ import annotations
 
 import email.utils
-import itertools
 import json
 import logging
 import threading
@@ -132,7 +131,9 @@ class CrossrefResolver:
 
         :raises _GaveUp: when the request failed for good; it chains the original error.
         """
-        for attempt in itertools.count(1):
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 with self._throttle:
                     return request()
@@ -147,7 +148,6 @@ class CrossrefResolver:
             self._throttle.learn(trouble.headers)
             log.info("Crossref %s; retrying in %.1f s.", trouble.reason, wait)
             time.sleep(wait)
-        raise AssertionError("unreachable")  # pragma: no cover
 
     def _wait(self, trouble: _Trouble, attempt: int) -> float:
         """Retry-After when given (429/503), else exponential backoff; a rate-limited pool is
