@@ -30,7 +30,7 @@ CREATE TABLE IF NOT EXISTS memberships (
     item TEXT NOT NULL, collection TEXT NOT NULL, PRIMARY KEY (collection, item)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS memberships_by_item ON memberships (item);
 """
-#: how often a sync starts over when the library changes under it (A12.1 restarts too)
+#: how often a sync starts over when the library changes under it (the desktop sync engine restarts)
 ATTEMPTS = 3
 
 
@@ -74,7 +74,7 @@ class LibraryView(Protocol):
 
 def descendants(collections: Iterable[Collection], key: str) -> set[str]:
     """``key`` and every collection below it: the API never returns subcollection items with
-    their parent's (Zotero Web API v3 docs, A5), so pull walks the tree itself."""
+    their parent's (Zotero Web API v3 docs), so pull walks the tree itself."""
     children: dict[str, list[str]] = {}
     for coll in collections:
         children.setdefault(coll.parent, []).append(coll.key)
@@ -134,7 +134,8 @@ class Mirror:
     @classmethod
     def open(cls, cache_dir: Path, library: str, *, local: bool = False) -> Mirror:
         """The mirror under ``cache_dir/zotero``; local-API versions are a separate series
-        (B3: they have nothing to do with Web API versions), so they get their own file."""
+        (Zotero 10 server_localAPI.js: unrelated to Web API versions), so they get their own
+        file."""
         name = ("local-" if local else "") + library.replace(":", "-")  # ':' breaks on Windows
         return cls(cache_dir / "zotero" / f"{name}.sqlite", library)
 
@@ -189,7 +190,7 @@ class Mirror:
         refs = []
         for (data,) in self._db.execute(sql, tuple(params)):
             ref = Reference.from_zotero(json.loads(data), library=self._library)
-            # deleting a collection does not bump its items' versions (A12.2 step 5), so
+            # deleting a collection does not bump its items' versions (dataserver), so
             # membership is filtered against the collections that still exist
             refs.append(replace(ref, collections=tuple(c for c in ref.collections if c in live)))
         return refs
@@ -243,14 +244,14 @@ def _existing(db: sqlite3.Connection, table: str, keys: list[str]) -> list[str]:
 
 
 def sync_mirror(client: ZoteroClient, mirror: Mirror) -> SyncStats:
-    """Bring ``mirror`` up to the library's current version (Zotero Web API v3 docs, A12.2).
+    """Bring ``mirror`` up to the library's current version (Zotero Web API v3 syncing docs).
 
     First sync: page all regular items (trash included) 100 at a time, then collections.
     Later syncs: one conditional request for items changed since the mirror's version — a 304
     ends the sync — then changed collections and ``/deleted``. Through the local API, which has
-    no ``/deleted`` and whose versions miss unsynced edits (B1, B2), every sync lists everything
-    and compares keys. Nothing is written until every response is in, and all responses must
-    report one library version, else the sync starts over.
+    no ``/deleted`` and whose versions miss unsynced edits (server_localAPI.js), every sync
+    lists everything and compares keys. Nothing is written until every response is in, and
+    all responses must report one library version, else the sync starts over.
 
     :raises ZoteroError: on failures after retries, or if the library keeps changing.
     """
@@ -276,7 +277,7 @@ def sync_mirror(client: ZoteroClient, mirror: Mirror) -> SyncStats:
 
 def _fetch(client: ZoteroClient, since: int | None) -> _Changes | None:
     if client.local:
-        # the local API has no default limit: one request each lists everything (B1)
+        # the local API has no default limit: one request each lists everything (server_localAPI.js)
         items = _all(client.items(limit=None), lambda start: client.items(start=start,
                                                                           limit=None))
         colls = _all(client.collections(limit=None), lambda start: client.collections(
@@ -288,7 +289,7 @@ def _fetch(client: ZoteroClient, since: int | None) -> _Changes | None:
         colls = _all(client.collections(), lambda start: client.collections(start=start))
         return _Changes(_agree(items, colls), full=True, items=_data(items),
                         collections=_data(colls))
-    # A12.2 step 1 and 3 in one request: the conditional probe is the first page of changes
+    # the conditional "anything new?" probe doubles as the first page of changes
     first = client.items(since=since, if_modified_since=since)
     if first is None:
         return None

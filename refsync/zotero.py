@@ -35,11 +35,12 @@ __all__ = [
 T = TypeVar("T")
 
 #: itemType filter for bibliographic items only: a negated itemType also drops annotations, and
-#: regular items are never children (Zotero Web API v3 docs / dataserver, A6 and A12.2)
+#: regular items are never children (Zotero Web API v3 docs, search parameters;
+#: dataserver Items::search)
 REGULAR_ITEMS = "-attachment || note"
 #: the most keys the docs allow in one itemKey= request (the server takes 100)
 MAX_KEYS = 50
-#: statuses worth another try: rate limit, server errors, maintenance (A10.6)
+#: statuses worth another try: rate limit, server errors, maintenance (Zotero Web API v3 docs)
 _RETRY_STATUSES = {429, 500, 502, 503, 504}
 _STATUS_IN_MESSAGE = re.compile(r"Code: (\d{3})")
 _RESPONSE_IN_MESSAGE = re.compile(r"Response: (.*)", re.DOTALL)
@@ -88,7 +89,7 @@ class WriteFailure:
 
 @dataclass(frozen=True)
 class WriteResult:
-    """A multi-object write report, by index of the submitted list (A10.1)."""
+    """A multi-object write report, by index of the submitted list (dataserver Results)."""
 
     version: int
     successful: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -302,7 +303,7 @@ class ZoteroClient:
             f"{self.url}{path}", params={**params, "locale": self._zot.locale},
             headers={**self._zot.default_headers(), **headers})
         self._note_backoff(response.headers)
-        # A8: httpx2's raise_for_status() raises on 304, so look first
+        # httpx2's raise_for_status() raises on 304, so look first
         if response.status_code != 304 and response.status_code >= 400:
             if response.status_code in _RETRY_STATUSES:
                 raise _Retry(response.status_code, _seconds(response.headers), response.text)
@@ -325,7 +326,8 @@ class ZoteroClient:
         return self._call(what, fetch)
 
     def _note_backoff(self, headers: Mapping[str, str]) -> None:
-        """``Backoff`` on any response pauses every request after it (A7, desktop client)."""
+        """``Backoff`` on any response pauses every request after it (Zotero Web API v3 docs;
+        the desktop client's syncAPIClient.js does the same)."""
         if (seconds := _seconds(headers, "backoff")) is not None:
             self._backoff_until = max(self._backoff_until, time.monotonic() + seconds)
 
@@ -335,7 +337,7 @@ class ZoteroClient:
         pyzotero retries a 429 that carries ``Retry-After`` itself, but raises on 503 and on
         timeouts; the desktop client waits and retries both, so do we. Writes are retried only
         when the server surely did nothing (429, 503): a fresh write token on a retry after a
-        timeout or 500 could create duplicates (A10.5).
+        timeout or 500 could create duplicates (Zotero Web API v3 docs, write tokens).
         """
         delay = self._base_delay
         for attempt in range(self._settings.retries + 1):

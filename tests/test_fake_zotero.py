@@ -1,4 +1,4 @@
-"""The Zotero fake behaves like the dataserver where clients can tell (protocols.md Part F)."""
+"""The Zotero fake behaves like the dataserver where clients can tell."""
 
 from __future__ import annotations
 
@@ -91,7 +91,7 @@ def test_item_type_and_tag_filters(zotero: FakeZotero, http: httpx2.Client) -> N
     assert keys(tag=["a", "b"]) == {book}  # type: ignore[arg-type]  (repeat = AND)
     assert keys(tag="b || nothing") == {book, note}
     assert keys(tag="-a") == {note}
-    assert keys(tag="a||b") == set()  # without spaces it is one literal tag (A6)
+    assert keys(tag="a||b") == set()  # without spaces it is one literal tag
     assert http.get("/users/123/items", params=[("itemType", "book"),
                                                ("itemType", "note")]).status_code == 400
 

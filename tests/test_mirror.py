@@ -1,4 +1,4 @@
-"""The SQLite mirror and its sync: request budgets, blind spots, atomicity (protocols.md A12.2)."""
+"""The SQLite mirror and its sync: request budgets, blind spots, atomicity."""
 
 from __future__ import annotations
 

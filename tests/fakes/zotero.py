@@ -1,7 +1,7 @@
 """Loopback fake of the Zotero Web API v3 (and the desktop local API under ``/api``), plus fixtures.
 
-Behaviour follows the dataserver as described in "Zotero Web API v3 docs / dataserver" (the
-team's protocols.md, Parts A, B and F): auth, paging, versions, 304s, write reports, write tokens,
+Behaviour follows the Zotero Web API v3 docs and the dataserver sources (and Zotero's
+server_localAPI.js for ``/api``): auth, paging, versions, 304s, write reports, write tokens,
 and the blind spots (trash is not deletion; deleting a collection leaves member items' versions).
 """
 
@@ -46,7 +46,7 @@ ITEM_FIELDS = (
     "thesisType mapType manuscriptType letterType url university versionNumber volume "
     "websiteTitle websiteType"
 ).split()
-LIST_304 = {"items", "collections", "searches", "settings", "tags"}  # A8
+LIST_304 = {"items", "collections", "searches", "settings", "tags"}  # dataserver: 304 only on these
 Response = tuple[int, dict[str, str], bytes]
 Routed = tuple[int, dict[str, str], Any]  # body: JSON-able, text, or None
 
@@ -123,7 +123,7 @@ class FakeLibrary:
         return self.items[key]
 
     def build_item(self, key: str, data: dict[str, Any], version: int) -> dict[str, Any]:
-        """Item data in the dataserver's property order (A9.2)."""
+        """Item data in the dataserver's property order (Item::toJSON)."""
         old = self.items.get(key, {})
         item: dict[str, Any] = {"key": key, "version": version}
         if data.get("parentItem"):
@@ -135,7 +135,7 @@ class FakeLibrary:
                     "tags", "collections", "relations", "dateAdded", "dateModified"}
         item.update({k: v for k, v in data.items() if k not in reserved})
         if data.get("deleted"):
-            item["deleted"] = 1  # A9.2: items use the integer 1
+            item["deleted"] = 1  # items use the integer 1 (Item::toJSON)
         item["tags"] = data.get("tags", [])
         if not data.get("parentItem"):  # collections only on top-level items
             item["collections"] = list(data.get("collections", []))
@@ -168,7 +168,7 @@ class FakeLibrary:
                 "parentCollection": data.get("parentCollection") or False,
                 "relations": data.get("relations", {})}
         if data.get("deleted"):
-            coll["deleted"] = True  # collections use a boolean (A9.3)
+            coll["deleted"] = True  # collections use a boolean (Collection::toJSON)
         self.collections[key] = coll
         return coll
 
@@ -335,7 +335,7 @@ class FakeZotero:
         self.extra_headers.extend({"X-Fake-Delay": f"{seconds:g}"} for _ in range(times))
 
     def backoff_next(self, seconds: float) -> None:
-        """Add a ``Backoff`` header to the next response (server under load, A7)."""
+        """Add a ``Backoff`` header to the next response (server under load)."""
         self.extra_headers.append({"Backoff": f"{seconds:g}"})
 
     def schedule(self, after: int, action: Callable[[], None]) -> None:
@@ -396,7 +396,7 @@ class FakeZotero:
 
 
 class _ObjectFailure(Exception):
-    """One object of a multi-object write failed; reported under ``failed`` (A10.1)."""
+    """One object of a multi-object write failed; reported under ``failed`` (dataserver Results)."""
 
     def __init__(self, code: int, message: str, **data: Any) -> None:
         super().__init__(message)
@@ -447,7 +447,7 @@ class _Request:
             raise HTTPFailure(400, message)
         return int(value)
 
-    # ---- auth (A2, A4) ----
+    # ---- auth (dataserver ApiController) ----
     def api_key(self) -> str | None:
         header, query = self.headers.get("zotero-api-key"), self.param("key")
         if header and query and header != query:
@@ -510,7 +510,8 @@ class _Request:
                 raise HTTPFailure(403, "Local API is not enabled")
             if self.req.path == "/api/":
                 return 200, {"Content-Type": "text/plain"}, "Nothing to see here."
-            if self.method not in ("GET", "HEAD"):  # Zotero 7–9 local API is read-only (B2)
+            # Zotero 7–9 local API is read-only (server_localAPI.js 7.0)
+            if self.method not in ("GET", "HEAD"):
                 raise HTTPFailure(400, "Endpoint does not support method")
         if parts[:1] == ["keys"] and len(parts) == 2 and not self.local:
             return self.keys(parts[1])
@@ -524,7 +525,7 @@ class _Request:
             single = len(rest) == 2 and rest[1] not in ("top", "trash", "tags")
             since = self.headers.get("if-modified-since-version")
             if rest[:1] and rest[0] in LIST_304 and not single and since is not None:
-                if lib.version <= int(since):  # A8: whole-library version, lists only
+                if lib.version <= int(since):  # whole-library version, lists only
                     return 304, {}, None
             return self.read(lib, rest)
         return self.write(lib, rest)
@@ -569,7 +570,7 @@ class _Request:
                 return self.item_list(lib, "coll" + ("top" if len(tail) == 3 else ""), tail[0])
         if head == "tags" and not tail:
             return self.tag_list(lib)
-        if head == "deleted" and not tail and not self.local:  # no /deleted locally (B1)
+        if head == "deleted" and not tail and not self.local:  # no /deleted locally
             since = self.int_param("since", "Invalid value for 'since' parameter")
             if since is None:
                 raise HTTPFailure(400, "'since' parameter must be provided")
@@ -581,7 +582,7 @@ class _Request:
             return 200, {"Last-Modified-Version": str(lib.version)}, out
         raise HTTPFailure(404, "Not found")
 
-    # ---- multi-object reads (A5, A6, A7) ----
+    # ---- multi-object reads ----
     def item_list(self, lib: FakeLibrary, route: str, ref: str = "") -> Routed:
         if len(self.q.get("itemType", ())) > 1:
             raise HTTPFailure(400, "Cannot specify 'itemType' more than once")
@@ -605,7 +606,7 @@ class _Request:
             candidates = children.get(ref, [])
         elif route == "top":
             candidates = [k for k, d in items.items() if not d.get("parentItem")]
-        else:  # collection: direct members (+ their children unless /top), A5
+        else:  # collection: direct members (+ their children unless /top)
             candidates = [k for k, d in items.items() if ref in d.get("collections", ())]
             if route == "coll":
                 candidates += [c for k in candidates for c in children.get(k, [])]
@@ -626,14 +627,14 @@ class _Request:
 
     def predicates(self) -> list[Callable[[dict[str, Any]], bool]]:
         preds: list[Callable[[dict[str, Any]], bool]] = []
-        sep = r"\s*\|\|\s*" if self.local else r"\s+\|\|\s+"  # A6: web needs spaces around ||
+        sep = r"\s*\|\|\s*" if self.local else r"\s+\|\|\s+"  # web needs spaces around ||
         if self.param("itemKey") is not None:
             wanted = {k for k in (self.param("itemKey") or "").split(",") if k}
             preds.append(lambda d: d["key"] in wanted)
         if (value := self.param("itemType")) is not None:
             negate = value.startswith("-")
             types = {t.strip() for t in re.split(sep, value.lstrip("-"))}
-            if negate:  # a negated itemType also drops annotations (A6)
+            if negate:  # a negated itemType also drops annotations (Items::search)
                 preds.append(lambda d: d["itemType"] not in types | {"annotation"})
             else:
                 preds.append(lambda d: d["itemType"] in types)
@@ -688,9 +689,9 @@ class _Request:
             limit = default
         if not self.local:
             if by_key:
-                limit = 100  # itemKey/collectionKey force limit=100 (A6)
+                limit = 100  # itemKey/collectionKey force limit=100 (Zotero_API)
             elif fmt == "json":
-                limit = min(limit, 100)  # silently clamped, not an error (A6)
+                limit = min(limit, 100)  # silently clamped, not an error (Zotero_API)
         start = max(self.int_param("start", "Invalid 'start' value") or 0, 0)
         chunk = keys[start:start + limit] if limit else keys[start:]
         headers = {"Total-Results": str(len(keys)), "Last-Modified-Version": str(lib.version),
@@ -702,7 +703,7 @@ class _Request:
         return 200, headers, [render(k) for k in chunk]
 
     def links(self, start: int, limit: int, total: int, default: int) -> str:
-        """``Link`` as the dataserver builds it: non-default params, sorted, absolute (A7)."""
+        """``Link`` as the dataserver builds it: non-default params, sorted, absolute."""
 
         def url(at: int) -> str:
             params: list[tuple[str, str]] = []
@@ -762,7 +763,7 @@ class _Request:
                 for (name, kind), n in counts.items()}
         return self.page(lib, sorted(rows), lambda k: rows[k], lambda k: lib.version, False)
 
-    # ---- writes (A10) ----
+    # ---- writes ----
     def body(self) -> Any:
         try:
             return json.loads(self.req.body or b"null")
@@ -772,7 +773,7 @@ class _Request:
     def write(self, lib: FakeLibrary, rest: list[str]) -> Routed:
         token = self.headers.get("zotero-write-token")
         key = self.api_key()
-        if token is not None:  # A10.5: checked before anything else
+        if token is not None:  # checked before anything else
             if not 5 <= len(token) <= 32:
                 raise HTTPFailure(400, "Write token must be 5-32 characters in length")
             if (key, token) in self.app.write_tokens:
@@ -922,7 +923,8 @@ class _Request:
 
     def apply(self, lib: FakeLibrary, kind: str, key: str | None, obj: dict[str, Any],
               replace: bool) -> tuple[str, bool]:
-        """Validate and store one object; returns its key and whether it changed (A10.1)."""
+        """Validate and store one object; returns its key and whether it changed
+        (dataserver checkJSONObjectVersion)."""
         objs = lib.items if kind == "items" else lib.collections
         noun = "Item" if kind == "items" else "Collection"
         existing = objs.get(key) if key else None
