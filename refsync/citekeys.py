@@ -34,8 +34,10 @@ _FOLD_EXTRA = str.maketrans({
     "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "Þ": "Th",
     "ı": "i", "ħ": "h", "Ħ": "H", "ŋ": "ng", "Ŋ": "NG", "ĸ": "q", "ſ": "s",
 })
-# BBT preference citekeyUnsafeChars (content/Preferences/preferences.yaml): \"#%'(),={}~
-_UNSAFE = re.compile(r"[\\\"#%'(),={}~\s]")
+# BBT removes its citekeyUnsafeChars \"#%'(),={}~ and whitespace (preferences.yaml). That is not
+# enough for LaTeX: a key reaches \bibitem and the .aux, where ``^^5c`` reads as a backslash and
+# ``& $ ^ [ ]`` break \cite. So only letters, digits and ``_ - : . / +`` are kept.
+_UNSAFE = re.compile(r"[^\w:./+-]")
 
 
 def fold_ascii(text: str) -> str:
@@ -46,7 +48,7 @@ def fold_ascii(text: str) -> str:
 
 
 def sanitize_key(text: str, *, fold: bool = True) -> str:
-    """Make a key BibTeX and biber accept: fold to ASCII, drop unsafe characters and whitespace.
+    """Make a key BibTeX, biber and LaTeX accept: fold to ASCII, keep only safe characters.
 
     Pinned keys are cleaned with ``fold=False``: the user chose them, only syntax is enforced.
     """
@@ -55,7 +57,8 @@ def sanitize_key(text: str, *, fold: bool = True) -> str:
 
 
 def suffix(n: int) -> str:
-    """The n-th collision suffix: ``""`` for 0, then ``a … z, aa, ab …`` (spreadsheet columns)."""
+    """The n-th collision suffix: ``""`` for 0, then ``a … z, aa, ab …`` (like spreadsheet
+    columns)."""
     letters = ""
     while n > 0:
         n, rest = divmod(n - 1, 26)

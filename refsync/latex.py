@@ -32,6 +32,8 @@ _WHITESPACE = re.compile(r"\s+")
 def _char(ch: str) -> str:
     if ch.isascii() and ch.isalnum():
         return ch
+    if ch in "[]":  # braced, so a name in \bibitem[…] (natbib) cannot end the optional argument
+        return "{" + ch + "}"
     if unicodedata.category(ch).startswith("L") and not unicodedata.name(ch, "").startswith(
         "LATIN"
     ):  # Greek, Cyrillic, CJK …: pylatexenc would turn Greek into math or Latin look-alikes

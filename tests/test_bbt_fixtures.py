@@ -47,7 +47,7 @@ def load_items(path: Path) -> list[dict[str, Any]]:
             if i.get("itemType") not in ("note", "attachment")]
 
 
-def _parse(text: str) -> dict[str, dict[str, str]]:
+def parse_bib(text: str) -> dict[str, dict[str, str]]:
     parser = BibTexParser(common_strings=True, ignore_nonstandard_types=False)
     return {e["ID"]: e for e in bibtexparser.loads(text, parser=parser).entries}
 
@@ -97,7 +97,7 @@ def _same_work(entry: dict[str, str], ref: Reference) -> bool:
 
 def compare(json_path: Path, dialect: str) -> Iterator[tuple[str, str, str, str]]:
     """Yield (case and key, field, bbt value, refsync value) for each compared field of a case."""
-    expected = _parse(json_path.with_suffix("." + dialect).read_text("utf-8"))
+    expected = parse_bib(json_path.with_suffix("." + dialect).read_text("utf-8"))
     entries: dict[str, Reference] = {}
     for item in load_items(json_path):
         ref = bbt_reference(item)
@@ -107,7 +107,7 @@ def compare(json_path: Path, dialect: str) -> Iterator[tuple[str, str, str, str]
             key = candidates[0] if candidates else None
         if key:
             entries[key] = ref
-    ours = _parse(BibExporter(dialect).export(entries))
+    ours = parse_bib(BibExporter(dialect).export(entries))
     config = json.loads(json_path.read_text("utf-8"))["config"]
     skipped = {f.strip() for f in config["preferences"].get("skipFields", "").split(",")}
     for key in entries:
@@ -136,6 +136,6 @@ def test_nearly_every_expected_entry_is_compared() -> None:
     """The harness must not score well by skipping entries it cannot pair with an item."""
     expected = 0
     for json_path, dialect in bbt_cases():
-        expected += len(_parse(json_path.with_suffix("." + dialect).read_text("utf-8")))
+        expected += len(parse_bib(json_path.with_suffix("." + dialect).read_text("utf-8")))
     matched = len({row[0] for row in all_rows()})
     assert matched / expected >= 0.95, f"{matched} of {expected} entries compared"

@@ -91,7 +91,7 @@ LANGIDS = {
     "german": "ngerman", "english": "english", "french": "french", "spanish": "spanish",
     "italian": "italian", "dutch": "dutch", "portuguese": "portuguese", "norsk": "norsk",
 }
-_KEY = re.compile(r"[^\s\\\"#%'(),={}~]+")
+_KEY = re.compile(r"[\w:./+-]+")  # what refsync.citekeys.sanitize_key lets through
 _DASHES = re.compile(r"\s*[-\u2010-\u2015\u2212]+\s*")
 _AND = re.compile(r"\sand\s", re.IGNORECASE)
 _MASTERS = re.compile(r"master|\bm\.?\s?(?:a|sc|s|phil)\b|mathesis", re.IGNORECASE)
@@ -113,12 +113,11 @@ def render_entry(key: str, ref: Reference, *, dialect: str = "bibtex") -> str:
         (which escaping makes impossible; the check guards against regressions).
     """
     if not _KEY.fullmatch(key):
-        raise ValueError(f"citation key {key!r} is empty or holds characters BibTeX rejects")
+        raise ValueError(f"citation key {key!r} is empty or holds characters unsafe in LaTeX")
     biblatex = dialect == "biblatex"
     types = ENTRY_TYPES.get(ref.item_type, ("misc", "misc"))
     entry_type = types[biblatex]
-    if ref.item_type == "thesis" and not biblatex and _thesis_kind(ref.get("thesisType")
-                                                                   or ref.get("type")) == "mathesis":
+    if entry_type == "phdthesis" and _thesis_kind(base_fields(ref).get("type", "")) == "mathesis":
         entry_type = "mastersthesis"
     fields = dict(_fields(ref, biblatex))
     lines = []
@@ -263,7 +262,7 @@ def _name(creator: Creator) -> str:
     where BibTeX and biber look for the "von" part (BBT#313 fixtures).
     """
     if creator.is_single_field or not creator.last:
-        whole = escape(creator.name or creator.first)
+        whole = escape(_visible(creator.name or creator.first, keep="&").lstrip("&"))
         return "{" + whole + "}" if whole else ""
     first, _, jr = _SUFFIX.sub(",", _visible(creator.first), count=1).partition(",")
     first, jr, last = first.strip(), jr.strip(), _visible(creator.last)
@@ -272,9 +271,17 @@ def _name(creator: Creator) -> str:
     return ", ".join(_name_part(p) for p in (last, jr, first) if p)
 
 
-def _visible(text: str) -> str:
-    """Without zero-width characters, which hide particles and suffixes from the patterns."""
-    return "".join(c for c in text if unicodedata.category(c) != "Cf").strip()
+_TEX_SPECIALS = set("\\{}%#$^_&~")
+
+
+def _visible(text: str, keep: str = "") -> str:
+    """A name without zero-width characters (they hide particles and suffixes from the
+    patterns) and without TeX specials: biber derives initials from the *decoded* name and
+    writes them to the .bbl unescaped, so a name word starting with ``%``, ``}`` or ``^``
+    breaks the document however it was escaped (found by tests/test_latex_compile.py)."""
+    drop = _TEX_SPECIALS - set(keep)
+    text = "".join(c for c in text if unicodedata.category(c) != "Cf" and c not in drop)
+    return re.sub(r"\s+", " ", text).strip()
 
 
 def _name_part(part: str) -> str:

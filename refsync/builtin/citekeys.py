@@ -10,6 +10,7 @@ Folding to ASCII and removing unsafe characters is the core's job (``refsync.cit
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 
 from ..config import Settings
@@ -36,7 +37,8 @@ _WORDS = re.compile(r"[^\W_]+")
 
 def first_creator(ref: Reference) -> Creator | None:
     """The first author (or the type's primary creator), falling back to the first editor."""
-    for group in (ref.creators_of("author", primary_creator(ref.item_type)), ref.creators_of("editor")):
+    authors = ref.creators_of("author", primary_creator(ref.item_type))
+    for group in (authors, ref.creators_of("editor")):
         if group:
             return group[0]
     return None
@@ -44,8 +46,8 @@ def first_creator(ref: Reference) -> Creator | None:
 
 def title_words(title: str) -> list[str]:
     """Title words as BBT's ``shorttitle`` sees them: markup removed, split at anything that is
-    not a letter or digit, skip words dropped (compared case-insensitively)."""
-    words = _WORDS.findall(_TAGS.sub("", title))
+    not a letter or digit (after composing "o\u0308" into one letter), skip words dropped."""
+    words = _WORDS.findall(unicodedata.normalize("NFC", _TAGS.sub("", title)))
     return [w for w in words if w.lower() not in SKIP_WORDS]
 
 

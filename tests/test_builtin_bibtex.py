@@ -1,0 +1,155 @@
+"""The bibtex/biblatex writer: entry types, field mapping, names, dates, stable output."""
+
+from __future__ import annotations
+
+import pytest
+from test_bbt_fixtures import parse_bib
+
+from refsync.builtin.bibtex import ENTRY_TYPES, BibExporter, register_exporters, render_entry
+from refsync.config import Settings
+from refsync.latex import safety_problems
+from refsync.model import Creator, Reference
+from refsync.plugins import Registry, make_plugin_manager
+
+# every Zotero item type that can be cited (schema.json minus annotation, attachment, note)
+ZOTERO_TYPES = """artwork audioRecording bill blogPost book bookSection case computerProgram
+    conferencePaper dataset dictionaryEntry document email encyclopediaArticle film forumPost
+    hearing instantMessage interview journalArticle letter magazineArticle manuscript map
+    newspaperArticle patent podcast preprint presentation radioBroadcast report standard statute
+    thesis tvBroadcast videoRecording webpage""".split()
+
+ARTICLE = Reference(
+    "journalArticle",
+    {"title": "Gene regulation in <i>Drosophila</i>: the DNA story", "date": "2017-02-09",
+     "publicationTitle": "Nature & Science", "volume": "12", "issue": "3", "pages": "100–110",
+     "DOI": "10.1000/a_b", "url": "https://example.org/x%20y", "ISSN": "1234-5678",
+     "language": "en-GB", "abstractNote": "Long abstract", "accessDate": "2020-01-02 10:00:00"},
+    (Creator("Doe", "Jane"), Creator("van der Berg", "Ludwig"), Creator(name="WHO Consortium"),
+     Creator("King", "Martin Luther, Jr."), Creator("Fontaine", "Jean de"),
+     Creator("Smith", "Ann", creator_type="editor")),
+)
+
+
+def test_every_zotero_item_type_has_an_entry_type() -> None:
+    assert sorted(ENTRY_TYPES) == sorted(ZOTERO_TYPES)
+
+
+def test_bibtex_article() -> None:
+    assert render_entry("doe2017", ARTICLE) == (
+        "@article{doe2017,\n"
+        "  title = {Gene regulation in \\emph{{{Drosophila}}}: the {{DNA}} story},\n"
+        "  author = {Doe, Jane and van der Berg, Ludwig and {WHO Consortium} and "
+        "King, Jr., Martin Luther and de Fontaine, Jean},\n"
+        "  editor = {Smith, Ann},\n"
+        "  journal = {Nature {\\&} Science},\n"
+        "  volume = {12},\n"
+        "  number = {3},\n"
+        "  pages = {100--110},\n"
+        "  year = {2017},\n"
+        "  month = feb,\n"
+        "  issn = {1234-5678},\n"
+        "  doi = {10.1000/a_b},\n"
+        "  url = {https://example.org/x\\%20y}\n"
+        "}"
+    )
+
+
+def test_biblatex_article() -> None:
+    entry = render_entry("doe2017", ARTICLE, dialect="biblatex")
+    fields = parse_bib(entry)["doe2017"]
+    assert fields["ENTRYTYPE"] == "article"
+    assert fields["journaltitle"] == "Nature {\\&} Science"
+    assert fields["date"] == "2017-02-09"
+    assert fields["url"] == "https://example.org/x%20y"  # biber reads url verbatim
+    assert fields["langid"] == "british"
+    assert fields["urldate"] == "2020-01-02"
+    assert fields["abstract"] == "Long abstract"
+    assert "year" not in fields and "journal" not in fields and "month" not in fields
+
+
+@pytest.mark.parametrize(("item_type", "fields", "bibtex", "biblatex"), [
+    ("bookSection", {"bookTitle": "The Big Book", "publisher": "Pub", "place": "Oslo"},
+     {"ENTRYTYPE": "incollection", "booktitle": "The {{Big Book}}", "address": "Oslo"},
+     {"ENTRYTYPE": "incollection", "location": "{Oslo}", "publisher": "{Pub}"}),
+    ("conferencePaper", {"conferenceName": "ICML 2020"},
+     {"ENTRYTYPE": "inproceedings", "booktitle": "{{ICML}} 2020"},
+     {"ENTRYTYPE": "inproceedings", "eventtitle": "ICML 2020"}),
+    ("thesis", {"university": "MIT", "thesisType": "PhD diss."},
+     {"ENTRYTYPE": "phdthesis", "school": "MIT"},
+     {"ENTRYTYPE": "thesis", "institution": "{MIT}", "type": "phdthesis"}),
+    ("thesis", {"university": "MIT", "thesisType": "Master's thesis"},
+     {"ENTRYTYPE": "mastersthesis"}, {"type": "mathesis"}),
+    ("thesis", {"thesisType": "Habilitation"}, {"type": "Habilitation"}, {"type": "Habilitation"}),
+    ("report", {"institution": "NASA", "reportNumber": "TR-1", "reportType": "Memo"},
+     {"ENTRYTYPE": "techreport", "institution": "NASA", "number": "TR-1", "type": "Memo"},
+     {"ENTRYTYPE": "report", "institution": "{NASA}"}),
+    ("preprint", {"archiveID": "arXiv:2101.00001", "repository": "arXiv"},
+     {"ENTRYTYPE": "misc", "eprint": "2101.00001", "archiveprefix": "arXiv"},
+     {"ENTRYTYPE": "online", "eprint": "2101.00001", "eprinttype": "arXiv"}),
+    ("computerProgram", {"company": "Zenodo"},
+     {"ENTRYTYPE": "misc", "howpublished": "Zenodo"}, {"ENTRYTYPE": "software"}),
+    ("newspaperArticle", {"publicationTitle": "The Times"},
+     {"ENTRYTYPE": "article", "journal": "The Times"},
+     {"ENTRYTYPE": "article", "entrysubtype": "newspaper"}),
+    ("book", {"extra": "DOI: 10.1/book\nPublisher: Extra Press"},
+     {"doi": "10.1/book", "publisher": "Extra Press"}, {"doi": "10.1/book"}),
+    ("conferencePaper", {"date": "June 18–23, 2017"},
+     {"year": "2017", "month": "June"}, {"date": "2017-06-18/2017-06-23"}),  # jun macro
+])
+def test_type_specific_fields(
+    item_type: str, fields: dict[str, str], bibtex: dict[str, str], biblatex: dict[str, str]
+) -> None:
+    ref = Reference(item_type, {"title": "T", **fields})
+    for dialect, expected in (("bibtex", bibtex), ("biblatex", biblatex)):
+        parsed = parse_bib(render_entry("k", ref, dialect=dialect))["k"]
+        assert {k: parsed.get(k) for k in expected} == expected, dialect
+
+
+@pytest.mark.parametrize(("creator", "name"), [
+    (Creator("Doe", "John and Jane"), "Doe, {John and Jane}"),
+    (Creator("Smith, Jones", "A"), "{Smith, Jones}, A"),
+    (Creator('"De Quincey"', "Alan"), "{De Quincey}, Alan"),
+    (Creator("", "Madonna"), "{Madonna}"),
+    (Creator(name="Johnson & Johnson"), "{Johnson {\\&} Johnson}"),
+    (Creator("Medici", "Lorenzo de\u2019\u200b"), "de{\\textquoteright} Medici, Lorenzo"),
+    (Creator("Smith", "mary ann"), "Smith, mary ann"),  # no capitalised given name: no particle
+    (Creator("%}^Evil", "{\\x}"), "Evil, x"),  # biber would write the initial "%" raw
+])
+def test_names(creator: Creator, name: str) -> None:
+    entry = parse_bib(render_entry("k", Reference("book", {}, (creator,))))
+    assert entry["k"]["author"] == name
+
+
+def test_export_is_deterministic_and_ends_with_one_newline() -> None:
+    entries = {"b": ARTICLE, "a": Reference("book", {"title": "B"})}
+    text = BibExporter("bibtex").export(entries)
+    assert text == BibExporter("bibtex").export(dict(entries))
+    assert text.endswith("}\n") and "\r" not in text and not text.endswith("\n\n")
+    assert text.index("@article{b,") < text.index("@book{a,")  # the mapping's order
+    assert BibExporter("bibtex").export({}) == ""
+
+
+@pytest.mark.parametrize("key", ["", "a b", "a,b", "a}b", "x^^5c", "a%b", "a#b"])
+def test_unsafe_keys_are_refused(key: str) -> None:
+    with pytest.raises(ValueError, match="citation key"):
+        render_entry(key, ARTICLE)
+
+
+def test_hostile_record_renders_safely() -> None:
+    hostile = r"\immediate\write18{rm -rf ~} } \input{/etc/passwd} % \catcode \def\csname"
+    ref = Reference("bookSection", {f: hostile for f in (
+        "title", "bookTitle", "publisher", "place", "volume", "pages", "series", "edition",
+        "ISBN", "extra", "abstractNote", "DOI", "url", "language", "date")},
+        (Creator(hostile, hostile), Creator(name=hostile)))
+    for dialect in ("bibtex", "biblatex"):
+        entry = render_entry("k", ref, dialect=dialect)
+        assert safety_problems(entry) == []
+        assert all(f"\\{cmd}" not in entry for cmd in
+                   ("write", "immediate", "input", "catcode", "def", "csname"))
+        assert parse_bib(entry)["k"]["title"]
+
+
+def test_plugin_registers_both_dialects() -> None:
+    assert [e.name for e in register_exporters(Settings())] == ["bibtex", "biblatex"]
+    registry = Registry.from_plugin_manager(make_plugin_manager(entrypoints=False), Settings())
+    assert registry.exporter("biblatex").suffix == ".bib"

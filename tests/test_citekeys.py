@@ -1,0 +1,148 @@
+"""Citation keys: pinned keys win, the lock never moves, suffixes do not depend on input order,
+and the bbt-default formula reproduces Better BibTeX's keys."""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+
+import pytest
+from test_bbt_fixtures import BBT, parse_bib, bbt_reference, load_items
+
+from refsync.builtin.citekeys import BBTDefault, register_key_formatters, title_words
+from refsync.citekeys import assign_keys, fold_ascii, identity, pinned_key, sanitize_key, suffix
+from refsync.config import Settings
+from refsync.model import Creator, Reference
+
+
+@dataclass
+class Fixed:
+    """A formatter giving every record the same base key, to force collisions."""
+
+    base: str = "smith2020"
+    name: str = "fixed"
+
+    def format_key(self, ref: Reference) -> str:
+        return self.base
+
+
+def ref(title: str = "T", *, key: str = "", doi: str = "", extra: str = "",
+        citation_key: str = "") -> Reference:
+    fields = {"title": title, "DOI": doi, "extra": extra, "citationKey": citation_key}
+    return Reference("journalArticle", {k: v for k, v in fields.items() if v}, key=key)
+
+
+@pytest.mark.parametrize(("n", "text"), [(0, ""), (1, "a"), (26, "z"), (27, "aa"), (28, "ab"),
+                                         (52, "az"), (53, "ba"), (702, "zz"), (703, "aaa")])
+def test_suffix_counts_like_spreadsheet_columns(n: int, text: str) -> None:
+    assert suffix(n) == text
+
+
+@pytest.mark.parametrize(("text", "folded"), [
+    ("Müller", "Muller"), ("Straße", "Strasse"), ("Ærø", "AEro"), ("Łódź", "Lodz"),
+    ("Đặng", "Dang"), ("Þór", "Thor"), ("œuvre", "oeuvre"), ("ﬁsh", "fish"), ("张", ""),
+])
+def test_fold_ascii(text: str, folded: str) -> None:
+    assert fold_ascii(text) == folded
+
+
+@pytest.mark.parametrize(("text", "key"), [
+    ("smith 2020", "smith2020"),
+    ("a\\\"#%'(),={}~b", "ab"),  # BBT's citekeyUnsafeChars
+    ("x^^5cwrite18", "x5cwrite18"),  # ^^5c would read as a backslash in \bibitem
+    ("a&b$c[d]e", "abcde"),
+    ("doe:2020/v1.2-x_y+z", "doe:2020/v1.2-x_y+z"),
+    ("García", "Garcia"),
+])
+def test_sanitize_key(text: str, key: str) -> None:
+    assert sanitize_key(text) == key
+
+
+def test_pinned_key_prefers_the_native_field_then_extra_forms() -> None:
+    assert pinned_key(ref(citation_key="native", extra="Citation Key: extra")) == "native"
+    assert pinned_key(ref(extra="PMID: 1\nCitation Key: bbt7\n")) == "bbt7"
+    assert pinned_key(ref(extra="bibtex: old5")) == "old5"
+    assert pinned_key(ref(extra="biblatexcitekey[older]")) == "older"
+    assert pinned_key(ref(extra="note: nothing here")) is None
+    assert pinned_key(ref(extra="Citation Key: evil,}{key")) == "evilkey"
+    assert pinned_key(ref(citation_key="müller2020")) == "müller2020"  # the user's choice
+
+
+def test_identity() -> None:
+    assert identity(ref(key="ABCD1234", doi="10.1/X")) == "ABCD1234"
+    assert identity(ref(doi="10.1/X")) == "doi:10.1/x"
+    one = identity(Reference("book", {"title": "T", "date": "2020"}, (Creator("Doe", "J"),)))
+    two = identity(Reference("book", {"title": "t", "date": "2020-05"}, (Creator("doe", "K"),)))
+    assert one == two and one.startswith("sha1:")
+
+
+def test_collisions_get_suffixes_in_doi_order_whatever_the_input_order() -> None:
+    refs = [ref("C", doi="10.1/c"), ref("A", doi="10.1/a"), ref("N", key="ZZZZ"),
+            ref("B", doi="10.1/b")]
+    expected = {"doi:10.1/a": "smith2020", "doi:10.1/b": "smith2020a",
+                "doi:10.1/c": "smith2020b", "ZZZZ": "smith2020c"}
+    for seed in range(5):
+        shuffled = refs[:]
+        random.Random(seed).shuffle(shuffled)
+        assert assign_keys(shuffled, Fixed()) == expected
+
+
+def test_collisions_ignore_case() -> None:
+    keys = assign_keys([ref("A", doi="10.1/a"), ref("B", doi="10.1/b")], Fixed("Smith2020"),
+                       {"gone": "SMITH2020"})  # a locked key stays reserved after its item left
+    assert keys == {"doi:10.1/a": "Smith2020a", "doi:10.1/b": "Smith2020b"}
+
+
+def test_locked_keys_never_change_and_are_never_reused() -> None:
+    locked = {"doi:10.1/b": "smith2020"}
+    keys = assign_keys([ref("A", doi="10.1/a"), ref("B", doi="10.1/b")], Fixed(), locked)
+    assert keys == {"doi:10.1/b": "smith2020", "doi:10.1/a": "smith2020a"}
+    # the lock wins even over a key pinned later in Zotero
+    keys = assign_keys([ref("B", doi="10.1/b", citation_key="pinned")], Fixed(), locked)
+    assert keys == {"doi:10.1/b": "smith2020"}
+
+
+def test_pinned_keys_are_claimed_before_formula_keys() -> None:
+    refs = [ref("A", doi="10.1/a"), ref("Z", doi="10.1/z", extra="Citation Key: smith2020")]
+    assert assign_keys(refs, Fixed()) == {"doi:10.1/z": "smith2020", "doi:10.1/a": "smith2020a"}
+
+
+def test_empty_formula_falls_back_to_a_stable_hashed_key() -> None:
+    keys = assign_keys([ref("A", doi="10.1/a")], Fixed(""))
+    assert keys["doi:10.1/a"].startswith("ref") and len(keys["doi:10.1/a"]) == 11
+    assert keys == assign_keys([ref("A", doi="10.1/a")], Fixed(""))
+
+
+def test_bbt_default_formula() -> None:
+    may = Reference("book", {"title": "A concise course in algebraic topology", "date": "1999"},
+                    (Creator("May", "J. Peter"),))
+    assert BBTDefault().format_key(may) == "mayConciseCourseAlgebraic1999"  # BBT#2728
+    art = Reference("artwork", {"title": "The <i>starry</i> night"},
+                    (Creator("van Gogh", "Vincent", creator_type="artist"),))
+    assert BBTDefault().format_key(art) == "vangoghStarryNight"
+    edited = Reference("book", {"title": "Über die Natur", "date": "1850"},
+                       (Creator("Humboldt", "A.", creator_type="editor"),))
+    assert sanitize_key(BBTDefault().format_key(edited)) == "humboldtUberNatur1850"
+    assert title_words("o\u0308ffentliche Planung") == ["öffentliche", "Planung"]
+
+
+def test_bbt_default_reproduces_every_default_formula_key_in_the_fixtures() -> None:
+    checked = 0
+    for path in sorted(BBT.glob("*.json")):
+        formula = json.loads(path.read_text("utf-8"))["config"]["preferences"]["citekeyFormat"]
+        if not formula.strip().startswith("auth") or "shorttitle(3,3) + year" not in formula:
+            continue
+        written = set(parse_bib(path.with_suffix(".biblatex" if path.with_suffix(".biblatex")
+                                             .exists() else ".bibtex").read_text("utf-8")))
+        for item in load_items(path):
+            data = {k: v for k, v in item.items() if k != "citationKey"}
+            key = sanitize_key(BBTDefault().format_key(bbt_reference(data)))
+            # items without a stored key got theirs from the formula at export time
+            assert key == item.get("citationKey", key) and key in written, path.name
+            checked += 1
+    assert checked == 3
+
+
+def test_plugin_registers_bbt_default() -> None:
+    assert [f.name for f in register_key_formatters(Settings())] == ["bbt-default"]

@@ -1,0 +1,114 @@
+"""refsync.latex: text stays text, markup becomes LaTeX, case is protected like BBT does it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from refsync.latex import escape, rich_text, safety_problems, verbatim
+
+HOSTILE = [
+    r"\write18{rm -rf ~}", r"\immediate\write18{x}", r"\input{/etc/passwd}",
+    r"\include{x}", r"\openin1=x", r"\openout1=x", r"\read1 to\x", r"\catcode`\%=12",
+    r"\def\x{}", r"\csname write18\endcsname", r"\newcommand\x{}", r"\let\a\b",
+    r"\special{x}", r"\usepackage{shellesc}", "^^5cwrite18", "}", "{", "}{", "{{{", "\\",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+@pytest.mark.parametrize("render", [escape, rich_text, lambda t: rich_text(t, protect=True)],
+                         ids=["escape", "rich_text", "rich_text_protect"])
+def test_hostile_text_cannot_become_latex(text: str, render: object) -> None:
+    out = render(text)  # type: ignore[operator]
+    assert safety_problems(out) == []
+    # the only commands left are the character macros escaping produced
+    assert set(re.findall(r"\\([A-Za-z]+)", out)) <= {
+        "textbackslash", "textbraceleft", "textbraceright", "textasciicircum", "textasciitilde"}
+
+
+@pytest.mark.parametrize(("text", "latex"), [
+    ("100% & $5 # a_b", r"100{\%} {\&} {\$}5 {\#} a{\_}b"),
+    ("~^", r"{\textasciitilde}{\textasciicircum}"),
+    ("a\\b", r"a{\textbackslash}b"),
+    ("{x}", r"{\textbraceleft}x{\textbraceright}"),
+    ("Oxenløwe", r"Oxenl{\o}we"),
+    ("Émile", r"{\'E}mile"),
+    ("Nguyễn", r"Nguy{\~{\^{e}}}n"),  # composed from pylatexenc's accent list
+    ("o\u0308ffentlich", r"{\"o}ffentlich"),
+    # non-Latin scripts stay Unicode, not math or Latin look-alikes
+    ("Καρυωτάκης", "Καρυωτάκης"),
+    ("张三", "张三"),
+    ("a\n\n b\tc", "a b c"),  # a blank line would be \par inside the .bbl
+    ("zero\u200bwidth", "zerowidth"),
+    ('"quoted" (“x”)', r"{\textquotedblleft}quoted{\textquotedblright} ({\textquotedblleft}x"
+                       r"{\textquotedblright})"),
+    ("[F]linders", "{[}F{]}linders"),
+])
+def test_escape(text: str, latex: str) -> None:
+    assert escape(text) == latex
+
+
+@pytest.mark.parametrize(("html", "latex"), [
+    ("<i>Drosophila</i> genes", r"\emph{Drosophila} genes"),
+    ("<b>bold</b> H<sub>2</sub>O x<sup>2</sup>",
+     r"\textbf{bold} H\textsubscript{2}O x\textsuperscript{2}"),
+    ('<span style="font-variant:small-caps;">Caps</span>', r"\textsc{Caps}"),
+    ('<span class="nocase">iPhone</span>', "{iPhone}"),
+    ("<i>unclosed <b>both", r"\emph{unclosed \textbf{both}}"),
+    ("stray</i> close", "stray close"),
+    ("p<q and <p>", r"p{\ensuremath{<}}q and {\ensuremath{<}}p{\ensuremath{>}}"),
+])
+def test_rich_text(html: str, latex: str) -> None:
+    assert rich_text(html) == latex
+
+
+@pytest.mark.parametrize(("title", "latex"), [
+    ("Investigating the Problem of Cryptocurrency Price Prediction: A Deep Learning Approach",
+     "Investigating the {{Problem}} of {{Cryptocurrency Price Prediction}}: "
+     "{{A Deep Learning Approach}}"),  # BBT#1803 expected output
+    ("Patent Landscape analysis: sample from S40RTS",
+     "Patent {{Landscape}} analysis: sample from {{S40RTS}}"),  # BBT#295
+    ("SPECFEM3D_GLOBE", r"{{SPECFEM3D}}{\_}{{GLOBE}}"),  # BBT#300
+    ("The U.S. case", "The {{U}}.{{S}}. case"),
+    ("DNA repair in 1989 with 3D p53", "{{DNA}} repair in 1989 with {{3D p53}}"),
+    ("A study of iPhone use", "A study of {{iPhone}} use"),
+    ("<i>Homo sapiens</i> in Europe", r"\emph{Homo sapiens} in {{Europe}}"),
+    ('<span class="nocase">eBay</span> and Amazon', "{eBay} and {{Amazon}}"),
+])
+def test_title_case_protection(title: str, latex: str) -> None:
+    assert rich_text(title, protect=True) == latex
+
+
+@pytest.mark.parametrize(("value", "bibtex", "biblatex"), [
+    ("10.1007/978-3-030-49186-4_9", "10.1007/978-3-030-49186-4_9", "10.1007/978-3-030-49186-4_9"),
+    ("https://a.org/x%20y#f", r"https://a.org/x\%20y\#f", "https://a.org/x%20y#f"),
+    ("https://doi.org/10.1214%2F13-sts434", r"https://doi.org/10.1214\%2F13-sts434",
+     "https://doi.org/10.1214%2F13-sts434"),
+    ("https://a.org/%7Euser/%41", "https://a.org/~user/A", "https://a.org/~user/A"),  # RFC 3986
+    ("https://a.org/a b{c}\\d^^5c", r"https://a.org/a\%20b\%7Bc\%7D\%5Cd\%5E\%5E5c",
+     "https://a.org/a%20b%7Bc%7D%5Cd%5E%5E5c"),
+    ("https://a.org/100%", r"https://a.org/100\%25", "https://a.org/100%25"),
+    ("https://a.org/håkon", r"https://a.org/h\%C3\%A5kon", "https://a.org/h%C3%A5kon"),
+    ("10.1175/1520-0493(1987)115<1606:GARSPP>2.0.CO;2",
+     "10.1175/1520-0493(1987)115<1606:GARSPP>2.0.CO;2",
+     "10.1175/1520-0493(1987)115<1606:GARSPP>2.0.CO;2"),
+])
+def test_verbatim(value: str, bibtex: str, biblatex: str) -> None:
+    assert verbatim(value, bibtex=True) == bibtex
+    assert verbatim(value, bibtex=False) == biblatex
+    assert safety_problems(bibtex) == safety_problems(biblatex) == []
+
+
+@pytest.mark.parametrize(("latex", "problem"), [
+    (r"\write18{x}", r"forbidden command \write"),
+    (r"\input x", r"forbidden command \input"),
+    (r"a{\textbackslash}write18", None),
+    ("{", "unbalanced braces"),
+    ("}{", "unbalanced braces"),
+    (r"\{", "unbalanced braces"),  # BibTeX counts escaped braces too
+    ("^^5c", "TeX ^^ notation"),
+    (r"\emph{ok}", None),
+])
+def test_safety_problems(latex: str, problem: str | None) -> None:
+    assert safety_problems(latex) == ([problem] if problem else [])
