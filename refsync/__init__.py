@@ -1,0 +1,72 @@
+"""refsync: keep a LaTeX manuscript's bibliography in step with a Zotero library.
+
+The public API is what ``__all__`` lists. ``Refsync`` (the facade over settings, plugins and
+adapters) is imported on first use, so ``import refsync`` stays cheap for plugins.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
+
+from .config import Settings, Target, load_settings
+from .doi import extract_dois, normalize_doi
+from .errors import (
+    ConfigError,
+    CrossrefError,
+    InvalidDOIError,
+    NotFoundError,
+    PluginError,
+    RefsyncError,
+    RemoteError,
+    SyncConflictError,
+    ZoteroAuthError,
+    ZoteroError,
+)
+from .hookspecs import Exporter, KeyFormatter, Match, Matcher, Resolver, hookimpl
+from .model import Creator, PartialDate, Reference
+
+if TYPE_CHECKING:
+    from .app import Refsync
+
+try:
+    __version__ = version("refsync")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0+unknown"
+
+__all__ = [
+    "ConfigError",
+    "Creator",
+    "CrossrefError",
+    "Exporter",
+    "InvalidDOIError",
+    "KeyFormatter",
+    "Match",
+    "Matcher",
+    "NotFoundError",
+    "PartialDate",
+    "PluginError",
+    "Reference",
+    "Refsync",
+    "RefsyncError",
+    "RemoteError",
+    "Resolver",
+    "Settings",
+    "SyncConflictError",
+    "Target",
+    "ZoteroAuthError",
+    "ZoteroError",
+    "__version__",
+    "extract_dois",
+    "hookimpl",
+    "load_settings",
+    "normalize_doi",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Refsync":
+        from .app import Refsync
+
+        return Refsync
+    raise AttributeError(f"module 'refsync' has no attribute {name!r}")
