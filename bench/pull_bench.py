@@ -109,9 +109,10 @@ SCENARIOS: list[tuple[str, Callable[[Bench], int], Callable[[Bench], None] | Non
 ]
 
 
-def run(n: int, changed: int) -> list[Row]:
+def run(n: int, changed: int, latency: float) -> list[Row]:
     fake = FakeZotero()
     keys = populate(fake, n)
+    fake.latency = latency
     server = LoopbackServer(fake)
     with tempfile.TemporaryDirectory() as folder:
         client = ZoteroClient(ZoteroSettings(url=server.url, library="user:123"), API_KEY)
@@ -129,11 +130,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000])
     parser.add_argument("--changed", type=int, default=250)
+    parser.add_argument("--latency", type=float, default=0.0,
+                        help="seconds the fake waits before each response (a round trip)")
     args = parser.parse_args()
-    print("refsync pull benchmark (mirror half) — fake Zotero on loopback, no added latency")
+    print(f"refsync pull benchmark (mirror half) — fake Zotero on loopback, "
+          f"{args.latency:g} s added per response")
     print(f"{'library':>8}  {'run':<28} {'requests':>9} {'objects':>8} {'wall':>8} {'cpu':>8}")
     for n in args.sizes:
-        for row in run(n, args.changed):
+        for row in run(n, args.changed, args.latency):
             print(f"{n:>8}  {row.label:<28} {row.requests:>9} {row.objects:>8} "
                   f"{row.wall:>7.2f}s {row.cpu:>7.2f}s")
 

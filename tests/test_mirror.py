@@ -182,6 +182,20 @@ def test_library_changing_mid_sync_restarts(zotero: FakeZotero, client: ZoteroCl
     assert len(mirror.items()) == 250
 
 
+def test_library_that_never_settles_fails_the_sync(zotero: FakeZotero, client: ZoteroClient,
+                                                    mirror: Mirror) -> None:
+    keys = [zotero.add_item(title=f"T{i}") for i in range(150)]
+
+    def keep_editing() -> None:
+        zotero.update_item(keys[0], title="again")
+        zotero.schedule(1, keep_editing)
+
+    zotero.schedule(1, keep_editing)
+    with pytest.raises(ZoteroError, match="kept changing"):
+        sync_mirror(client, mirror)
+    assert mirror.version is None and mirror.items() == []
+
+
 def test_group_library(zotero: FakeZotero, zotero_settings: Settings) -> None:
     group = zotero.library("group:456")
     group.add_item(title="Group paper")

@@ -299,6 +299,7 @@ class FakeZotero:
             self.extra_headers: list[dict[str, str]] = []
             self.requests: list[LoggedRequest] = []
             self.scheduled: list[tuple[int, Callable[[], None]]] = []
+            self.latency = 0.0  # seconds added to every response: a network round trip
             self.local_enabled = True
 
     def __getattr__(self, name: str) -> Any:
@@ -370,6 +371,8 @@ class FakeZotero:
                 action()
             headers = {"Zotero-API-Version": "3", "Zotero-Schema-Version": "41", **headers,
                        **extra}
+            if self.latency:
+                headers.setdefault("X-Fake-Delay", f"{self.latency:g}")
             if isinstance(body, str):
                 return status, headers, body.encode()
             if body is None:
