@@ -52,26 +52,27 @@ def _char(ch: str) -> str:
     return ch  # no LaTeX form (CJK …): biber and XeLaTeX read UTF-8; it carries no syntax
 
 
+def _encode(text: str) -> str:
+    """Encode without touching whitespace (callers decide how to collapse it)."""
+    return "".join(_char(ch) for ch in unicodedata.normalize("NFC", text))
+
+
 _OPENING_QUOTE = re.compile(r'(?:^|(?<=[\s(\[{\u2014/-]))"')
 
 
-def _encode(text: str) -> str:
-    """Encode without touching whitespace (callers decide how to collapse it).
-
-    Straight double quotes become TeX quotes by position (opening after a space or bracket):
-    pylatexenc maps every ``"`` to a closing ``''``, and a bare ``"`` is a babel shorthand.
-    """
-    text = _OPENING_QUOTE.sub("\u201c", unicodedata.normalize("NFC", text)).replace('"', "\u201d")
-    return "".join(_char(ch) for ch in text)
+def _prepare(text: str) -> str:
+    """Collapse whitespace (a blank line in a field is ``\\par`` in the .bbl, which breaks
+    styles passing the field to a non-long macro), compose characters (a decomposed "o\u0308"
+    must not be split between two words) and turn straight double quotes into curly ones by
+    position: pylatexenc maps every ``"`` to a closing ``''``, and a bare ``"`` is a babel
+    shorthand."""
+    text = unicodedata.normalize("NFC", _WHITESPACE.sub(" ", text).strip())
+    return _OPENING_QUOTE.sub("\u201c", text).replace('"', "\u201d")
 
 
 def escape(text: str) -> str:
-    """Plain text → LaTeX: Unicode via pylatexenc's table, specials escaped, whitespace collapsed.
-
-    Newlines are collapsed too: a blank line inside a field becomes ``\\par`` in the .bbl, which
-    breaks styles that pass the field to a non-long macro.
-    """
-    return _encode(_WHITESPACE.sub(" ", text).strip())
+    """Plain text → LaTeX: Unicode via pylatexenc's table, specials escaped, whitespace collapsed."""
+    return _encode(_prepare(text))
 
 
 # Zotero's rich-text subset (zotero.org/support/kb/rich_text_bibliography): the only tags that
@@ -137,8 +138,7 @@ def rich_text(html: str, *, protect: bool = False) -> str:
     stray closing tags dropped, so braces always balance whatever the input.
     """
     protector = _Protector() if protect else None
-    # compose first: a decomposed "o\u0308" must not be split between two words
-    text = unicodedata.normalize("NFC", _WHITESPACE.sub(" ", html).strip())
+    text = _prepare(html)
     out: list[str] = []
     closers: list[tuple[str, str, bool]] = []  # (tag, closing text, protection was on)
     pos = 0

@@ -114,6 +114,8 @@ def render_entry(key: str, ref: Reference, *, dialect: str = "bibtex") -> str:
     """
     if not _KEY.fullmatch(key):
         raise ValueError(f"citation key {key!r} is empty or holds characters unsafe in LaTeX")
+    if dialect not in ("bibtex", "biblatex"):
+        raise ValueError(f"unknown dialect {dialect!r} (bibtex or biblatex)")
     biblatex = dialect == "biblatex"
     types = ENTRY_TYPES.get(ref.item_type, ("misc", "misc"))
     entry_type = types[biblatex]

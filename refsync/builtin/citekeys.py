@@ -18,7 +18,7 @@ from ..hookspecs import KeyFormatter, hookimpl
 from ..model import Creator, Reference
 from .jsonformats import primary_creator
 
-__all__ = ["BBTDefault"]
+__all__ = ["SKIP_WORDS", "BBTDefault", "first_creator", "title_words"]
 
 # BBT preference ``skipWords`` default (content/Preferences/preferences.yaml).
 SKIP_WORDS = frozenset("""
