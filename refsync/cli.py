@@ -130,6 +130,32 @@ def resolve(ctx: click.Context, inputs: Sequence[str], from_file: Any, fmt: str 
 
 
 @cli.command()
+@click.option("--stdin", "from_stdin", is_flag=True,
+              help="Read the key from standard input instead of asking (for scripts).")
+@click.pass_context
+def login(ctx: click.Context, from_stdin: bool) -> None:
+    """Check a Zotero API key and store it in the system keyring.
+
+    Create a key at https://www.zotero.org/settings/keys. Where no keyring exists (a headless
+    machine, CI), set ZOTERO_API_KEY instead.
+
+    \b
+    Example:
+      refsync login
+    """
+    app = _app(ctx)
+    if from_stdin:
+        key = sys.stdin.readline().strip()
+    else:
+        key = click.prompt("Zotero API key", hide_input=True, err=True).strip()
+    if not key:
+        raise click.UsageError("no key given")
+    library, backend = app.login(key)
+    click.echo(f"Key checked and stored in the keyring ({backend}); library {library}.",
+               err=True)
+
+
+@cli.command()
 @click.pass_context
 def plugins(ctx: click.Context) -> None:
     """List resolvers, formats, key formulas and matchers, and the plugins that bring them."""

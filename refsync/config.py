@@ -20,6 +20,7 @@ from typing import Any
 import platformdirs
 
 from .errors import ConfigError
+from .files import write_atomic
 
 __all__ = [
     "PROJECT_FILE",
@@ -29,6 +30,7 @@ __all__ = [
     "ZoteroSettings",
     "find_project_file",
     "load_settings",
+    "save_user_setting",
     "user_config_file",
 ]
 
@@ -127,6 +129,37 @@ ENVIRONMENT = {
 
 def user_config_file() -> Path:
     return Path(platformdirs.user_config_dir("refsync")) / "config.toml"
+
+
+def save_user_setting(dotted: str, value: str) -> Path:
+    """Set one string setting in the user config file, keeping the others.
+
+    refsync writes only flat tables of plain values there, which is all it ever stores.
+    """
+    path = user_config_file()
+    table = _read_toml(path) if path.is_file() else {}
+    _set_dotted(table, dotted, value)
+    lines: list[str] = []
+    for section, values in sorted(table.items(), key=lambda kv: isinstance(kv[1], dict)):
+        if isinstance(values, dict):
+            lines += ["", f"[{section}]"] if lines else [f"[{section}]"]
+            lines += [f"{k} = {_toml_value(v)}" for k, v in values.items()]
+        else:
+            lines.append(f"{section} = {_toml_value(values)}")
+
+
+    write_atomic(path, "\n".join(lines) + "\n")
+    return path
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def find_project_file(start: Path) -> Path | None:
