@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from .errors import ZoteroError
+from .errors import RefsyncError, ZoteroError
 from .model import Reference
 from .zotero import Page, ZoteroClient
 
@@ -30,6 +30,10 @@ CREATE TABLE IF NOT EXISTS memberships (
     item TEXT NOT NULL, collection TEXT NOT NULL, PRIMARY KEY (collection, item)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS memberships_by_item ON memberships (item);
 """
+#: version of the table layout above (PRAGMA user_version)
+_LAYOUT = 1
+_DROP = "".join(f"DROP TABLE IF EXISTS {t};" for t in ("meta", "items", "collections",
+                                                        "memberships"))
 #: how often a sync starts over when the library changes under it (the desktop sync engine restarts)
 ATTEMPTS = 3
 
@@ -129,7 +133,15 @@ class Mirror:
         self.path = path
         self._library = library
         self._db = sqlite3.connect(path, isolation_level=None)  # transactions are explicit
-        self._db.executescript(_SCHEMA)
+        try:
+            # a mirror is a cache: one from another layout is dropped, the next sync refills it
+            if self._db.execute("PRAGMA user_version").fetchone()[0] != _LAYOUT:
+                self._db.executescript(_DROP)
+            self._db.executescript(_SCHEMA + f"PRAGMA user_version = {_LAYOUT};")
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise RefsyncError(f"The Zotero mirror '{path}' is unreadable ({exc}).",
+                               hint="delete the file; the next pull rebuilds it") from exc
 
     @classmethod
     def open(cls, cache_dir: Path, library: str, *, local: bool = False) -> Mirror:

@@ -12,7 +12,7 @@ import pytest
 from fakes.zotero import API_KEY, FakeZotero
 
 from refsync.config import Settings
-from refsync.errors import ZoteroError
+from refsync.errors import RefsyncError, ZoteroError
 from refsync.mirror import Collection, Mirror, descendants, sync_mirror
 from refsync.zotero import ZoteroClient
 
@@ -39,6 +39,23 @@ def dump(path: Path) -> list[tuple[object, ...]]:
 def test_mirror_lives_in_the_cache_folder(zotero_settings: Settings, mirror: Mirror) -> None:
     assert mirror.path == zotero_settings.cache_dir / "zotero" / "user-123.sqlite"
     assert mirror.version is None and mirror.items() == []
+
+
+def test_unreadable_mirror_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "broken.sqlite"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(RefsyncError, match="broken.sqlite") as caught:
+        Mirror(path, "user:123")
+    assert "delete the file" in (caught.value.hint or "")
+
+
+def test_mirror_of_another_layout_is_rebuilt(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    old = sqlite3.connect(path)
+    old.executescript("CREATE TABLE items (key TEXT); PRAGMA user_version = 99;")
+    old.close()
+    with Mirror(path, "user:123") as mirror:
+        assert mirror.version is None and mirror.items() == []
 
 
 @pytest.mark.parametrize("n", [0, 1, 100, 250])
