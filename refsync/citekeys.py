@@ -105,7 +105,8 @@ def pinned_key(ref: Reference) -> str | None:
 
 
 def _order(ref: Reference) -> tuple[bool, str, str, str, str]:
-    """Records with a DOI first, by DOI; then by Zotero key, then title (the brief's order)."""
+    """Records with a DOI first, by DOI; then by Zotero key, then title: only the records'
+    content decides, never the order a server listed them in."""
     return (not ref.doi, ref.doi.lower(), ref.key, ref.title.casefold(), identity(ref))
 
 
@@ -127,22 +128,20 @@ def assign_keys(
     taken = taken or {}
     result: dict[str, str] = {}
     used = {key.casefold() for key in taken.values()}
-    pending: list[tuple[Reference, str]] = []
+    pending: dict[str, Reference] = {}
     for ref in sorted(refs, key=_order):
         ident = identity(ref)
-        if ident in result:
-            continue
         if ident in taken:
             result[ident] = taken[ident]
         else:
-            pending.append((ref, ident))
+            pending.setdefault(ident, ref)  # a record listed twice gets one key
+    pins = {ident: pinned_key(ref) for ident, ref in pending.items()}
     # pinned keys are claimed before formula keys, so a new item cannot take a pinned key
-    pinned = [(ref, ident, key) for ref, ident in pending if (key := pinned_key(ref))]
-    formula = [
-        (ref, ident, sanitize_key(formatter.format_key(ref)) or _fallback(ident))
-        for ref, ident in pending if not pinned_key(ref)
+    bases = [(ident, pin) for ident, pin in pins.items() if pin] + [
+        (ident, sanitize_key(formatter.format_key(ref)) or _fallback(ident))
+        for ident, ref in pending.items() if not pins[ident]
     ]
-    for _, ident, base in (*pinned, *formula):
+    for ident, base in bases:
         result[ident] = _claim(base, used)
     return result
 

@@ -9,6 +9,7 @@ Pure: no I/O.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -29,9 +30,9 @@ _ACCENTS = {comb: macro for macro, comb in unicode_accents_list if len(macro) ==
 _WHITESPACE = re.compile(r"\s+")
 
 
+@functools.cache
 def _char(ch: str) -> str:
-    if ch.isascii() and ch.isalnum():
-        return ch
+    """The LaTeX for one character that is not plain printable ASCII (see :data:`_SPECIAL`)."""
     if ch in "[]":  # braced, so a name in \bibitem[…] (natbib) cannot end the optional argument
         return "{" + ch + "}"
     if unicodedata.category(ch).startswith("L") and not unicodedata.name(ch, "").startswith(
@@ -52,9 +53,14 @@ def _char(ch: str) -> str:
     return ch  # no LaTeX form (CJK …): biber and XeLaTeX read UTF-8; it carries no syntax
 
 
+# Everything pylatexenc maps in printable ASCII, brackets, and all that is not printable ASCII;
+# the rest is copied as is (most text is, which keeps 100k-entry exports fast).
+_SPECIAL = re.compile(r'[^\x20-\x7e]|["#$%&<>\\^_{}~\[\]]')
+
+
 def _encode(text: str) -> str:
     """Encode without touching whitespace (callers decide how to collapse it)."""
-    return "".join(_char(ch) for ch in unicodedata.normalize("NFC", text))
+    return _SPECIAL.sub(lambda m: _char(m.group()), unicodedata.normalize("NFC", text))
 
 
 _OPENING_QUOTE = re.compile(r'(?:^|(?<=[\s(\[{\u2014/-]))"')

@@ -88,6 +88,11 @@ def test_collisions_get_suffixes_in_doi_order_whatever_the_input_order() -> None
         assert assign_keys(shuffled, Fixed()) == expected
 
 
+def test_a_record_listed_twice_gets_one_key() -> None:
+    twice = [ref("A", doi="10.1/a"), ref("A again", doi="10.1/A")]
+    assert assign_keys(twice, Fixed()) == {"doi:10.1/a": "smith2020"}
+
+
 def test_collisions_ignore_case() -> None:
     keys = assign_keys([ref("A", doi="10.1/a"), ref("B", doi="10.1/b")], Fixed("Smith2020"),
                        {"gone": "SMITH2020"})  # a locked key stays reserved after its item left

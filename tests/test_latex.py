@@ -112,3 +112,12 @@ def test_verbatim(value: str, bibtex: str, biblatex: str) -> None:
 ])
 def test_safety_problems(latex: str, problem: str | None) -> None:
     assert safety_problems(latex) == ([problem] if problem else [])
+
+
+def test_every_character_pylatexenc_knows_encodes_safely() -> None:
+    """No entry of the upstream table may smuggle in a command or an unbalanced brace."""
+    from pylatexenc.latexencode import get_builtin_uni2latex_dict
+
+    text = "".join(chr(cp) for cp in get_builtin_uni2latex_dict())
+    for i in range(0, len(text), 100):
+        assert safety_problems(escape(text[i:i + 100])) == []
