@@ -268,3 +268,13 @@ def test_snapshot_document(zotero: FakeZotero) -> None:
     assert snapshot["library"] == "user:123" and snapshot["version"] == 2
     assert [c["data"]["name"] for c in snapshot["collections"]] == ["C"]
     assert json.loads(json.dumps(snapshot))["items"][0]["data"]["title"] == "A"
+
+
+def test_schema_helpers_for_pyzotero(zotero: FakeZotero, zot: pyzotero.Zotero) -> None:
+    template = zot.item_template("book")
+    assert template["itemType"] == "book" and template["creators"][0]["creatorType"] == "author"
+    assert "journalArticle" in [t["itemType"] for t in zot.item_types()]
+    assert [g["id"] for g in zot.groups()] == [456]
+    report = zot.create_items([{**template, "title": "From a template"}])
+    assert report["success"] and not report["failed"]
+    assert zot.create_items([{"itemType": "bok"}])["failed"]["0"]["code"] == 400

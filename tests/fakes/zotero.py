@@ -46,6 +46,14 @@ ITEM_FIELDS = (
     "thesisType mapType manuscriptType letterType url university versionNumber volume "
     "websiteTitle websiteType"
 ).split()
+# item types (web-library fixture item-types.json, plus the non-listed child/newer types)
+ITEM_TYPES = (
+    "artwork audioRecording bill blogPost book bookSection case conferencePaper dictionaryEntry "
+    "document email encyclopediaArticle film forumPost hearing instantMessage interview "
+    "journalArticle letter magazineArticle manuscript map newspaperArticle note patent podcast "
+    "preprint presentation radioBroadcast report computerProgram statute tvBroadcast thesis "
+    "videoRecording webpage attachment annotation dataset standard"
+).split()
 LIST_304 = {"items", "collections", "searches", "settings", "tags"}  # dataserver: 304 only on these
 Response = tuple[int, dict[str, str], bytes]
 Routed = tuple[int, dict[str, str], Any]  # body: JSON-able, text, or None
@@ -520,6 +528,16 @@ class _Request:
             return self.keys(parts[1])
         if parts == ["itemFields"]:
             return 200, {}, [{"field": f, "localized": f} for f in ITEM_FIELDS]
+        if parts == ["itemTypes"]:
+            return 200, {}, [{"itemType": t, "localized": t} for t in ITEM_TYPES]
+        if parts == ["items", "new"] and not self.local:  # the local API has no templates
+            return self.template()
+        if len(parts) == 3 and parts[0] == "users" and parts[2] == "groups":
+            self.library(parts[0], parts[1])  # the same access check as the user's library
+            return 200, {}, [{"id": lib.id, "version": 1, "data": {"id": lib.id, "version": 1,
+                                                                    "name": f"Fake group {lib.id}",
+                                                                    "type": "Private"}}
+                             for lib in self.app.libraries.values() if lib.kind == "group"]
         if len(parts) < 2 or parts[0] not in ("users", "groups"):
             raise HTTPFailure(404, "Not found")
         lib = self.library(parts[0], parts[1])
@@ -532,6 +550,17 @@ class _Request:
                     return 304, {}, None
             return self.read(lib, rest)
         return self.write(lib, rest)
+
+    def template(self) -> Routed:
+        """A simplified ``/items/new`` (the real one lists every field of the type)."""
+        item_type = self.param("itemType") or ""
+        if item_type not in ITEM_TYPES:
+            raise HTTPFailure(400, f"Invalid item type '{item_type}'")
+        creators = [] if item_type in ("note", "attachment", "annotation") else [
+            {"creatorType": "author", "firstName": "", "lastName": ""}]
+        fields = {f: "" for f in ("title", "abstractNote", "date", "DOI", "url", "extra")}
+        return 200, {}, {"itemType": item_type, "creators": creators, **fields, "tags": [],
+                         "collections": [], "relations": {}}
 
     def keys(self, which: str) -> Routed:
         if which == "current":
@@ -947,6 +976,8 @@ class _Request:
                     raise _ObjectFailure(400, f"Invalid property '{prop}'")
             if "itemType" not in merged:
                 raise _ObjectFailure(400, "'itemType' property not provided")
+            if merged["itemType"] not in ITEM_TYPES:
+                raise _ObjectFailure(400, f"'{merged['itemType']}' is not a valid itemType")
             for coll in merged.get("collections", ()):
                 if coll not in lib.collections:
                     raise _ObjectFailure(409, f"Collection {coll} not found", collection=coll)
