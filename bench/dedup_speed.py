@@ -15,14 +15,17 @@ import resource
 import string
 import sys
 import time
+from collections.abc import Callable
 from itertools import accumulate
 from pathlib import Path
+from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
 
 from refsync.match import MatchIndex, find_duplicate_groups  # noqa: E402
 from refsync.model import Creator, Reference  # noqa: E402
 
+T = TypeVar("T")
 STOP = ["of", "the", "and", "for", "in", "a", "on", "with", "to", "using", "by", "from"]
 TYPES = ["journalArticle"] * 6 + ["conferencePaper"] * 3 + ["book", "preprint"]
 
@@ -93,23 +96,31 @@ def main() -> None:
     candidates = [gen.reentered(r) if i % 2 else gen.record()
                   for i, r in enumerate(gen.rng.sample(originals, args.lookups))]
 
-    started = time.perf_counter()
-    index = MatchIndex(library)
-    built = time.perf_counter()
-    found = sum(1 for c in candidates if any(d.kind == "duplicate" for _, d in index.find(c)))
-    looked = time.perf_counter()
-    groups = find_duplicate_groups(library)
-    grouped = time.perf_counter()
+    timings: dict[str, tuple[float, float]] = {}
+
+    def timed(label: str, work: Callable[[], T]) -> T:
+        wall, cpu = time.perf_counter(), time.process_time()
+        result = work()
+        timings[label] = (time.perf_counter() - wall, time.process_time() - cpu)
+        return result
+
+    index = timed("index", lambda: MatchIndex(library))
+    found = timed("find", lambda: sum(
+        1 for c in candidates if any(d.kind == "duplicate" for _, d in index.find(c))))
+    del index  # groups build their own index; measure them alone
+    groups = timed("groups", lambda: find_duplicate_groups(library))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
     print(f"library: {len(library):,} records; {len(candidates):,} candidates "
-          f"({len(candidates) // 2:,} re-entered)")
-    print(f"index build:               {built - started:6.2f} s")
-    print(f"{len(candidates):,} look-ups:            {looked - built:6.2f} s "
-          f"({found:,} found duplicates)")
-    print(f"groups over {len(library):,}:     {grouped - looked:6.2f} s "
-          f"({len(groups):,} groups; {args.size // 50:,} planted)")
-    print(f"peak RSS:                  {peak:6.0f} MiB")
+          f"({len(candidates) // 2:,} re-entered); wall / CPU seconds")
+    rows = [("index build", "index", ""),
+            (f"{len(candidates):,} look-ups", "find", f"{found:,} duplicates found"),
+            (f"groups over {len(library):,}", "groups",
+             f"{len(groups):,} groups; {args.size // 50:,} planted")]
+    for label, key, note in rows:
+        wall, cpu = timings[key]
+        print(f"{label:<24} {wall:6.2f} / {cpu:6.2f} s  {note}")
+    print(f"{'peak RSS':<24} {peak:6.0f} MiB")
 
 
 if __name__ == "__main__":
