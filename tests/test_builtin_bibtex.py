@@ -127,6 +127,8 @@ def test_export_is_deterministic_and_ends_with_one_newline() -> None:
     assert text.endswith("}\n") and "\r" not in text and not text.endswith("\n\n")
     assert text.index("@article{b,") < text.index("@book{a,")  # the mapping's order
     assert BibExporter("bibtex").export({}) == ""
+    assert BibExporter("biblatex").render_entry("b", ARTICLE) == render_entry(
+        "b", ARTICLE, dialect="biblatex")
 
 
 @pytest.mark.parametrize("key", ["", "a b", "a,b", "a}b", "x^^5c", "a%b", "a#b"])

@@ -300,9 +300,13 @@ class BibExporter:
     def __init__(self, dialect: str) -> None:
         self.name = dialect
 
+    def render_entry(self, key: str, ref: Reference) -> str:
+        """One entry in this exporter's dialect, for ``pull``'s per-entry merges."""
+        return render_entry(key, ref, dialect=self.name)
+
     def export(self, entries: Mapping[str, Reference]) -> str:
         """Entries in the mapping's order, separated by a blank line, ending in a newline."""
-        text = "\n\n".join(render_entry(k, r, dialect=self.name) for k, r in entries.items())
+        text = "\n\n".join(self.render_entry(k, r) for k, r in entries.items())
         return text + "\n" if text else ""
 
 
