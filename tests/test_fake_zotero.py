@@ -278,3 +278,24 @@ def test_schema_helpers_for_pyzotero(zotero: FakeZotero, zot: pyzotero.Zotero) -
     report = zot.create_items([{**template, "title": "From a template"}])
     assert report["success"] and not report["failed"]
     assert zot.create_items([{"itemType": "bok"}])["failed"]["0"]["code"] == 400
+
+
+def test_collection_writes(zotero: FakeZotero, http: httpx2.Client,
+                           zot: pyzotero.Zotero) -> None:
+    parent = zotero.add_collection("Parent")
+    report = http.post("/users/123/collections",
+                       json=[{"name": "Child", "parentCollection": parent},
+                             {"name": "Orphan", "parentCollection": "ZZZZZZZZ"}]).json()
+    child = report["success"]["0"]
+    assert report["failed"]["1"]["code"] == 409
+    assert zotero.collections[child]["parentCollection"] == parent
+    url = f"/users/123/collections/{child}"
+    assert http.patch(url, json={"name": "Renamed"}).status_code == 428
+    assert http.patch(url, json={"name": "Renamed", "version": 2}).status_code == 204
+    collection = zot.collection(child)
+    collection["data"]["name"] = "Via pyzotero"
+    assert zot.update_collection(collection["data"]) is True
+    assert zotero.collections[child]["name"] == "Via pyzotero"
+    assert http.delete(url, headers={"If-Unmodified-Since-Version": "1"}).status_code == 412
+    assert http.delete(url, headers={"If-Unmodified-Since-Version": "4"}).status_code == 204
+    assert http.get("/users/123/deleted", params={"since": 3}).json()["collections"] == [child]
