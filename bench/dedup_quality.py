@@ -52,8 +52,8 @@ _INITIALS = re.compile(r"^(?:[a-z]\.?\s*-?)+$", re.IGNORECASE)
 
 
 def cora_people(text: str) -> tuple[Creator, ...]:
-    """Cora author strings in their three shapes: ``a. blum, m. furst``, ``blum, a., furst, m.``
-    and ``avrim blum and merrick furst``; ``et al.`` is dropped."""
+    """Cora author strings in their shapes: ``a. blum, m. furst``, ``blum, a., furst, m.``,
+    ``blum a., furst m.`` and ``avrim blum and merrick furst``; ``et al.`` is dropped."""
     text = re.sub(r"\bet\.? al\.?|\band\b|&|;", ",", text.strip().strip(".,"))
     parts = [p.strip(" .") for p in text.split(",") if p.strip(" .")]
     people: list[Creator] = []
@@ -65,7 +65,11 @@ def cora_people(text: str) -> tuple[Creator, ...]:
             people.append(Creator(last=part, first=following))  # "blum, a."
             i += 2
             continue
-        people.append(person(part))
+        words = part.split()
+        if len(words) > 1 and _INITIALS.match(words[-1]) and not _INITIALS.match(words[0]):
+            people.append(Creator(last=" ".join(words[:-1]), first=words[-1]))  # "blum a."
+        else:
+            people.append(person(part))
         i += 1
     return tuple(people)
 

@@ -16,6 +16,7 @@ import string
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from itertools import accumulate
 from pathlib import Path
 from typing import TypeVar
@@ -46,13 +47,16 @@ class Generator:
         self.journals = [" ".join(self.rng.sample(self.words[:2000], 3)).title()
                          for _ in range(3_000)]
 
+    def words_like_titles(self, count: int) -> list[str]:
+        return self.rng.choices(self.words, cum_weights=self.word_weights, k=count)
+
     def title(self) -> str:
-        words = self.rng.choices(self.words, cum_weights=self.word_weights, k=self.rng.randint(4, 11))
+        words = self.words_like_titles(self.rng.randint(4, 11))
         for _ in range(self.rng.randint(1, 3)):
             words.insert(self.rng.randrange(len(words)), self.rng.choice(STOP))
         text = " ".join(words).capitalize()
         if self.rng.random() < 0.3:
-            text += ": " + " ".join(self.rng.choices(self.words, cum_weights=self.word_weights, k=4))
+            text += ": " + " ".join(self.words_like_titles(4))
         return text
 
     def record(self) -> Reference:
@@ -104,9 +108,11 @@ def main() -> None:
         timings[label] = (time.perf_counter() - wall, time.process_time() - cpu)
         return result
 
+    def look_up(index: MatchIndex) -> int:
+        return sum(1 for c in candidates if any(d.kind == "duplicate" for _, d in index.find(c)))
+
     index = timed("index", lambda: MatchIndex(library))
-    found = timed("find", lambda: sum(
-        1 for c in candidates if any(d.kind == "duplicate" for _, d in index.find(c))))
+    found = timed("find", partial(look_up, index))
     del index  # groups build their own index; measure them alone
     groups = timed("groups", lambda: find_duplicate_groups(library))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux

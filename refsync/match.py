@@ -21,7 +21,7 @@ from functools import lru_cache
 from itertools import chain
 from typing import Any, Literal
 
-from pylatexenc.latex2text import LatexNodes2Text
+from pylatexenc.latex2text import LatexNodes2Text  # type: ignore[import-untyped]
 from rapidfuzz import fuzz, process
 
 from .doi import extract_dois
@@ -153,11 +153,10 @@ def _decide(a: _Record, b: _Record, settings: MatchSettings, recurring: bool = F
     return by_id or fields
 
 
-def _vetoes(by_id: Decision | None, a: _Record, b: _Record) -> bool:
+def _vetoes(by_id: Decision, a: _Record, b: _Record) -> bool:
     """Different identifiers settle it, except between a preprint and an article: those always
     carry different DOIs (zoplicate#37) and are told apart by their fields."""
-    return by_id is not None and by_id.kind == "distinct" and (
-        (a.family == "preprint") == (b.family == "preprint"))
+    return by_id.kind == "distinct" and (a.family == "preprint") == (b.family == "preprint")
 
 
 def _other_version(a: _Record, b: _Record) -> bool:
@@ -213,8 +212,10 @@ def _field_decision(a: _Record, b: _Record, settings: MatchSettings,
         weight = min(weight, _SHORT_TITLE_CAP)
     strict = generic or recurring
     reasons = [f"title {sim / 100:.2f}" + (f" {variant}" if variant else "")]
-    numbered = compared_a.numbers and compared_b.numbers
-    if (numbered and compared_a.numbers != compared_b.numbers) or a.notices != b.notices:
+    numbers_a, numbers_b = compared_a.numbers, compared_b.numbers
+    # one title adding a number ("March 1994") is a longer form; two different numbers are not
+    clash = not (numbers_a <= numbers_b or numbers_b <= numbers_a)
+    if clash or a.notices != b.notices:
         weight += _NUMBERS_DIFFER
         reasons[0] += " (numbering or notice words differ)"
     for part_weight, text in (_author_evidence(a, b, strict),
@@ -229,16 +230,19 @@ def _field_decision(a: _Record, b: _Record, settings: MatchSettings,
 
 
 def _title_similarity(a: _Record, b: _Record) -> tuple[float, _Title, _Title, str]:
-    """Best of: full titles (any word order), titles without parenthetical notes, and, when only
-    one side has a subtitle, its main title against the other's full title."""
+    """Best of: full titles (any word order), titles without parenthetical notes, and one side's
+    main title against the other's full title (never main against main: two subtitles that
+    differ name two works)."""
     best = (_similarity(a.title, b.title), a.title, b.title, "")
     if best[0] >= 99.5:
         return best
     options = []
     if a.bare or b.bare:
         options.append((a.bare or a.title, b.bare or b.title, "without notes"))
-    if bool(a.main) != bool(b.main):
-        options.append((a.main or a.title, b.main or b.title, "without subtitle"))
+    if a.main:
+        options.append((a.main, b.title, "without subtitle"))
+    if b.main:
+        options.append((a.title, b.main, "without subtitle"))
     for x, y, variant in options:
         sim = _similarity(x, y)
         if sim - _VARIANT_PENALTY[variant] / _TITLE_SLOPE > best[0]:
@@ -267,15 +271,16 @@ def _author_evidence(a: _Record, b: _Record, strict: bool) -> tuple[float, str]:
     return (_AUTHORS_SOME if matched else _AUTHORS_NONE), text
 
 
-def _matched_authors(mine: Sequence[tuple[str, str, str]],
-                     theirs: Sequence[tuple[str, str, str]]) -> int:
-    """Greedy order-insensitive pairing on last name (whole or final word) and first initial."""
+def _matched_authors(mine: Sequence[_Person], theirs: Sequence[_Person]) -> int:
+    """Greedy order-insensitive pairing on last name (whole or final word) and first initial;
+    a name with an unreadable letter ("B?hm" for Böhm) is compared loosely."""
     free = list(theirs)
     matched = 0
-    for last, final, initial in mine:
-        for i, (o_last, o_final, o_initial) in enumerate(free):
+    for last, final, initial, blurred in mine:
+        for i, (o_last, o_final, o_initial, o_blurred) in enumerate(free):
             same_name = last == o_last or final == o_final or (
-                len(last) > 4 and fuzz.ratio(last, o_last) >= 85)
+                (len(last) > 4 or blurred or o_blurred)
+                and fuzz.ratio(last, o_last) >= (80 if blurred or o_blurred else 85))
             if same_name and (not initial or not o_initial or initial == o_initial):
                 matched += 1
                 del free[i]
@@ -407,16 +412,15 @@ class MatchIndex:
     def _judge(self, a: _Record, b: _Record, *, within: bool) -> Decision:
         """Decide a blocked pair; ``within``: both records are in the index (already screened)."""
         by_id = _identifier_decision(a, b)
-        if _vetoes(by_id, a, b):
-            return by_id  # type: ignore[return-value]  # conflicting identifiers veto everything
+        if by_id is not None and _vetoes(by_id, a, b):
+            return by_id  # conflicting identifiers veto every matcher
         if not within and not self.matchers and by_id is None and fuzz.token_set_ratio(
                 a.title.text, b.title.text, score_cutoff=self.settings.prefilter) == 0:
             return Decision("distinct", 0.0, "titles differ")
         # how many other records carry one of these two titles: a title shared across a library
         # is a column or a series name, not evidence (the idea behind IDF weighting)
-        others = self._titles.get(a.title.text, 0) - 1 - within
-        if b.title.text != a.title.text:
-            others += self._titles.get(b.title.text, 0)
+        others = self._titles.get(a.title.text, 0) + (
+            self._titles.get(b.title.text, 0) if b.title.text != a.title.text else 0) - 1 - within
         decision = _decide(a, b, self.settings, recurring=others > 0)
         for matcher in self.matchers:
             verdict = matcher.match(a.ref, b.ref)
@@ -429,7 +433,8 @@ class MatchIndex:
 def _block_keys(item: _Record, rarity: Counter[str]) -> list[tuple[str, ...]]:
     """Identifiers; each pair of the three rarest title words (one typo still leaves a pair);
     first author + year. Shortened titles add their own keys."""
-    keys = [("id", scheme, value) for scheme, values in item.ids.items() for value in values]
+    keys: list[tuple[str, ...]] = [
+        ("id", scheme, value) for scheme, values in item.ids.items() for value in values]
     for title in (item.title, item.main, item.bare):
         if title is None:
             continue
@@ -514,7 +519,7 @@ _GENERIC = frozenset({
 _NOTICE_WORDS = frozenset({"erratum", "errata", "corrigendum", "correction", "retraction",
                            "retracted", "reply", "rejoinder", "addendum"})
 # numbers, Roman numerals past "i", "v", "x" (which are also letters), and any "part …"
-_NUMBERS = re.compile(r"\b(?:\d+|ii|iii|iv|vi|vii|viii|ix|xi|xii|(?:part|vol|volume|no) \w+)\b")
+_NUMBERS = re.compile(r"\d+|\b(?:ii|iii|iv|vi|vii|viii|ix|xi|xii|(?:part|vol|volume|no) \w+)\b")
 _FAMILIES = {"journalArticle": "article", "magazineArticle": "article",
              "newspaperArticle": "article", "conferencePaper": "article",
              "bookSection": "chapter", "encyclopediaArticle": "chapter",
@@ -536,6 +541,10 @@ def normalize_title(text: str) -> str:
     return " ".join(_NON_WORD.sub(" ", text.casefold()).split())
 
 
+#: last name without spaces, its final word, first initial, and whether a letter was unreadable
+_Person = tuple[str, str, str, bool]
+
+
 @dataclass(slots=True)  # private and never mutated; frozen would triple construction time
 class _Title:
     text: str
@@ -552,7 +561,7 @@ class _Record:
     main: _Title | None  # the title before its subtitle, when it has one
     bare: _Title | None  # the title without parenthetical notes, when it has some
     notices: frozenset[str]
-    authors: tuple[tuple[str, str, str], ...]  # (last name joined, its final word, initial)
+    authors: tuple[_Person, ...]
     year: int | None
     family: str
     container: str
@@ -563,16 +572,17 @@ def _title(text: str) -> _Title:
     return _Title(text, tuple(text.split()), text in _GENERIC, frozenset(_NUMBERS.findall(text)))
 
 
-def _person(family: str, first: str) -> tuple[str, str, str] | None:
+def _person(family: str, first: str) -> _Person | None:
     last = _cached_normalize(family)
     if not last:
         return None
+    blurred = "?" in family or "\ufffd" in family
     letter = first[:1]
     if letter.isascii() and letter.isalpha():
         initial = letter.lower()
     else:  # a mojibake first letter ("?ystein" for Øystein) leaves the initial unknown
         initial = "" if letter in "?\ufffd" else normalize_title(first)[:1]
-    return last.replace(" ", ""), last.rsplit(" ", 1)[-1], initial
+    return last.replace(" ", ""), last.rsplit(" ", 1)[-1], initial, blurred
 
 
 # surnames and journal names repeat across a library, and normalising is the slow part
