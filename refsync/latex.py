@@ -86,15 +86,17 @@ def escape(text: str) -> str:
 _TAG = re.compile(r"<(/?)(i|b|sup|sub|span|sc)\b([^<>]*)>", re.IGNORECASE)
 _OPENERS = {"i": "\\emph{", "b": "\\textbf{", "sup": "\\textsuperscript{",
             "sub": "\\textsubscript{", "sc": "\\textsc{"}
-_WORD = re.compile(r"[^\W_]+|\s+|.", re.DOTALL)
+# words, hyphenated compounds counting as one ("Data-Intensive", as BBT groups them)
+_WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*|\s+|.", re.DOTALL)
 
 
 def _needs_protection(word: str, first: bool) -> bool:
     """BBT's rule: a word with a capital, or mixing digits and letters (``3D``, ``p53``), keeps
     its case, except a plain capitalised first word (which every style capitalises anyway)."""
-    if not any(c.isupper() for c in word) and (word.isdigit() or word.isalpha()):
+    letters = word.replace("-", "")
+    if not any(c.isupper() for c in letters) and (letters.isdigit() or letters.isalpha()):
         return False
-    plain_capitalised = word[0].isupper() and word[1:].islower() and word.isalpha()
+    plain_capitalised = letters.isalpha() and letters[0].isupper() and letters[1:].islower()
     return not (first and (plain_capitalised or len(word) == 1))
 
 

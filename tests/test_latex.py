@@ -75,6 +75,9 @@ def test_rich_text(html: str, latex: str) -> None:
     ("A study of iPhone use", "A study of {{iPhone}} use"),
     ("<i>Homo sapiens</i> in Europe", r"\emph{Homo sapiens} in {{Europe}}"),
     ('<span class="nocase">eBay</span> and Amazon', "{eBay} and {{Amazon}}"),
+    ("Workshop on Data-Intensive Computing and well-known COVID-19 data",
+     "Workshop on {{Data-Intensive Computing}} and well-known {{COVID-19}} data"),
+    ("Self-organizing maps", "Self-organizing maps"),
 ])
 def test_title_case_protection(title: str, latex: str) -> None:
     assert rich_text(title, protect=True) == latex
