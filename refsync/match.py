@@ -9,26 +9,21 @@ Blocking keeps cost near-linear: a pair is scored only when both records share a
 from __future__ import annotations
 
 import gc
-import html
 import math
-import re
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
-from functools import lru_cache
 from itertools import chain
 from typing import Any, Literal
 
-from pylatexenc.latex2text import LatexNodes2Text  # type: ignore[import-untyped]
 from rapidfuzz import fuzz, process
 
-from .doi import extract_dois
 from .errors import ConfigError
+from .fingerprint import Fingerprint, PersonKey, TitleForm, fingerprint
 from .hookspecs import Match, Matcher
-from .identifiers import SCHEMES, identifiers_of
-from .model import Reference, parse_date
+from .identifiers import SCHEMES
+from .model import Reference
 
 __all__ = [
     "CoreMatcher",
@@ -40,7 +35,6 @@ __all__ = [
     "compare_fields",
     "compare_identifiers",
     "find_duplicate_groups",
-    "normalize_title",
 ]
 
 Kind = Literal["duplicate", "related", "distinct"]
@@ -123,22 +117,23 @@ class CoreMatcher:
 
 def compare(a: Reference, b: Reference, settings: MatchSettings | None = None) -> Decision:
     """Decide one pair without an index (the slow path, for single checks and plugins)."""
-    return _decide(_prepare(a, identifiers_of(a)), _prepare(b, identifiers_of(b)),
+    return _decide(fingerprint(a), fingerprint(b),
                    settings or MatchSettings())
 
 
 def compare_identifiers(a: Reference, b: Reference) -> Decision | None:
     """The identifier rule alone: ``None`` when the records share no identifier scheme."""
-    return _identifier_decision(_prepare(a, identifiers_of(a)), _prepare(b, identifiers_of(b)))
+    return _identifier_decision(fingerprint(a), fingerprint(b))
 
 
 def compare_fields(a: Reference, b: Reference, settings: MatchSettings | None = None) -> Decision:
     """The title/creator/year evidence alone, ignoring identifiers."""
-    return _field_decision(_prepare(a, {}), _prepare(b, {}), settings or MatchSettings(),
+    return _field_decision(fingerprint(a, {}), fingerprint(b, {}), settings or MatchSettings(),
                            recurring=False)
 
 
-def _decide(a: _Record, b: _Record, settings: MatchSettings, recurring: bool = False) -> Decision:
+def _decide(a: Fingerprint, b: Fingerprint, settings: MatchSettings,
+            recurring: bool = False) -> Decision:
     """``recurring``: the title is also held by other records (a column, a panel), so it is
     weighed like a generic title."""
     by_id = _identifier_decision(a, b)
@@ -153,13 +148,13 @@ def _decide(a: _Record, b: _Record, settings: MatchSettings, recurring: bool = F
     return by_id or fields
 
 
-def _vetoes(by_id: Decision, a: _Record, b: _Record) -> bool:
+def _vetoes(by_id: Decision, a: Fingerprint, b: Fingerprint) -> bool:
     """Different identifiers settle it, except between a preprint and an article: those always
     carry different DOIs (zoplicate#37) and are told apart by their fields."""
     return by_id.kind == "distinct" and (a.family == "preprint") == (b.family == "preprint")
 
 
-def _other_version(a: _Record, b: _Record) -> bool:
+def _other_version(a: Fingerprint, b: Fingerprint) -> bool:
     """Two specific, different item types in different containers: a conference paper and its
     journal version. (Zotero's generic "document" fits any type; one container means one
     publication entered with the wrong type.)"""
@@ -167,7 +162,7 @@ def _other_version(a: _Record, b: _Record) -> bool:
     return len(types) == 2 and "document" not in types and not _same_container(a, b)
 
 
-def _identifier_decision(a: _Record, b: _Record) -> Decision | None:
+def _identifier_decision(a: Fingerprint, b: Fingerprint) -> Decision | None:
     """Shared identifier → same work; different identifiers of one scheme → different works."""
     if a.related & b.ids.get("doi", set()) or b.related & a.ids.get("doi", set()):
         return Decision("related", 1.0, "linked as preprint and published version")
@@ -201,7 +196,7 @@ _CONTAINER_SAME, _FAMILY_SAME, _FAMILY_OTHER = 1.0, 0.5, -1.0
 _NUMBERS_DIFFER = -8.0  # "Part II" vs "Part III": series members share everything else
 
 
-def _field_decision(a: _Record, b: _Record, settings: MatchSettings,
+def _field_decision(a: Fingerprint, b: Fingerprint, settings: MatchSettings,
                     recurring: bool) -> Decision:
     sim, compared_a, compared_b, variant = _title_similarity(a, b)
     weight = max(-10.0, _EXACT_TITLE - (100.0 - sim) * _TITLE_SLOPE) - _VARIANT_PENALTY[variant]
@@ -229,7 +224,7 @@ def _field_decision(a: _Record, b: _Record, settings: MatchSettings,
     return Decision(kind, round(score, 4), " + ".join(reasons))
 
 
-def _title_similarity(a: _Record, b: _Record) -> tuple[float, _Title, _Title, str]:
+def _title_similarity(a: Fingerprint, b: Fingerprint) -> tuple[float, TitleForm, TitleForm, str]:
     """Best of: full titles (any word order), titles without parenthetical notes, and one side's
     main title against the other's full title (never main against main: two subtitles that
     differ name two works)."""
@@ -250,11 +245,11 @@ def _title_similarity(a: _Record, b: _Record) -> tuple[float, _Title, _Title, st
     return best
 
 
-def _similarity(a: _Title, b: _Title) -> float:
+def _similarity(a: TitleForm, b: TitleForm) -> float:
     return max(fuzz.ratio(a.text, b.text), fuzz.token_sort_ratio(a.text, b.text))
 
 
-def _author_evidence(a: _Record, b: _Record, strict: bool) -> tuple[float, str]:
+def _author_evidence(a: Fingerprint, b: Fingerprint, strict: bool) -> tuple[float, str]:
     """Shared authors; for a generic or recurring title every author on both sides must be
     shared, since a column editor alone does not make two columns one."""
     if not a.authors or not b.authors:
@@ -271,7 +266,7 @@ def _author_evidence(a: _Record, b: _Record, strict: bool) -> tuple[float, str]:
     return (_AUTHORS_SOME if matched else _AUTHORS_NONE), text
 
 
-def _matched_authors(mine: Sequence[_Person], theirs: Sequence[_Person]) -> int:
+def _matched_authors(mine: Sequence[PersonKey], theirs: Sequence[PersonKey]) -> int:
     """Greedy order-insensitive pairing on last name (whole or final word) and first initial;
     a name with an unreadable letter ("B?hm" for Böhm) is compared loosely."""
     free = list(theirs)
@@ -288,7 +283,7 @@ def _matched_authors(mine: Sequence[_Person], theirs: Sequence[_Person]) -> int:
     return matched
 
 
-def _year_evidence(a: _Record, b: _Record, settings: MatchSettings,
+def _year_evidence(a: Fingerprint, b: Fingerprint, settings: MatchSettings,
                    strict: bool) -> tuple[float, str]:
     """Same year, or ±1 for online-first vs issue dates; a yearly column has no such excuse."""
     if a.year is None or b.year is None:
@@ -301,7 +296,7 @@ def _year_evidence(a: _Record, b: _Record, settings: MatchSettings,
     return (_YEAR_FAR if gap <= 2 and not strict else _YEAR_VERY_FAR), f"years {a.year}/{b.year}"
 
 
-def _same_container(a: _Record, b: _Record) -> bool:
+def _same_container(a: Fingerprint, b: Fingerprint) -> bool:
     """Containers agree when one's words hold the other's, but a lone acronym ("VLDB") is
     shared by a conference and a journal, so it needs an exact match."""
     if not a.container or not b.container:
@@ -311,7 +306,7 @@ def _same_container(a: _Record, b: _Record) -> bool:
     return fuzz.token_set_ratio(a.container, b.container, score_cutoff=90) > 0
 
 
-def _container_evidence(a: _Record, b: _Record) -> tuple[float, str]:
+def _container_evidence(a: Fingerprint, b: Fingerprint) -> tuple[float, str]:
     weight, text = 0.0, ""
     if _same_container(a, b):
         weight, text = _CONTAINER_SAME, "same container"
@@ -349,7 +344,7 @@ class MatchIndex:
         self.settings = settings or MatchSettings()
         self.matchers = tuple(m for m in matchers if not isinstance(m, CoreMatcher))
         with _collector_paused():
-            self._items = [_prepare(r, identifiers_of(r)) for r in refs]
+            self._items = [fingerprint(r) for r in refs]
             self._rarity = Counter(chain.from_iterable(set(i.title.tokens) for i in self._items))
             self._titles = Counter(item.title.text for item in self._items)
             self._blocks: dict[tuple[str, ...], list[int]] = defaultdict(list)
@@ -362,7 +357,7 @@ class MatchIndex:
 
     def find(self, candidate: Reference) -> list[tuple[Reference, Decision]]:
         """Library records that are the same work as ``candidate`` or related to it, best first."""
-        probe = _prepare(candidate, identifiers_of(candidate))
+        probe = fingerprint(candidate)
         near: set[int] = set()
         for key in _block_keys(probe, self._rarity):
             block = self._blocks.get(key, ())
@@ -409,7 +404,7 @@ class MatchIndex:
                                            score_cutoff=self.settings.prefilter, limit=None):
                 yield block[x], block[x + 1 + y]
 
-    def _judge(self, a: _Record, b: _Record, *, within: bool) -> Decision:
+    def _judge(self, a: Fingerprint, b: Fingerprint, *, within: bool) -> Decision:
         """Decide a blocked pair; ``within``: both records are in the index (already screened)."""
         by_id = _identifier_decision(a, b)
         if by_id is not None and _vetoes(by_id, a, b):
@@ -430,7 +425,7 @@ class MatchIndex:
         return decision
 
 
-def _block_keys(item: _Record, rarity: Counter[str]) -> list[tuple[str, ...]]:
+def _block_keys(item: Fingerprint, rarity: Counter[str]) -> list[tuple[str, ...]]:
     """Identifiers; each pair of the three rarest title words (one typo still leaves a pair);
     first author + year. Shortened titles add their own keys."""
     keys: list[tuple[str, ...]] = [
@@ -495,127 +490,3 @@ def find_duplicate_groups(refs: Iterable[Reference], settings: MatchSettings | N
         members[root(i)].append(i)
     return [Group(tuple(items[i] for i in group), reasons.get(r, ""), tuple(group))
             for r, group in members.items() if len(group) > 1]
-
-
-# --- normalisation: done once per record, so pair scoring only compares prepared values ---
-
-_LATEX = LatexNodes2Text()
-_HTML_TAG = re.compile(r"<[^>]+>")
-_NON_WORD = re.compile(r"[\W_]+")  # Unicode-aware: curly quotes and dashes count as punctuation
-# letters Unicode gives no decomposition, so NFKD alone would keep them apart from their ASCII form
-_UNDECOMPOSED = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D",
-                               "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ı": "i", "þ": "th"})
-_NOTES = re.compile(r"\s*(?:\([^()]*\)|\[[^\[\]]*\])")
-_SUBTITLE = re.compile(r"\s*(?:[:?!.]|\s[-\u2013\u2014]{1,2})\s+")
-_GENERIC = frozenset({
-    "editorial", "guest editorial", "editors note", "introduction", "preface", "foreword",
-    "index", "author index", "subject index", "book review", "book reviews", "reply",
-    "response", "erratum", "errata", "corrigendum", "correction", "retraction", "comment",
-    "commentary", "discussion", "letter to the editor", "letters to the editor", "contents",
-    "table of contents", "front matter", "back matter", "acknowledgments", "acknowledgements",
-    "obituary", "in memoriam", "news", "announcements", "abstracts", "conclusion",
-    "conclusions", "summary", "overview", "reviewers", "introduction to the special issue",
-})
-_NOTICE_WORDS = frozenset({"erratum", "errata", "corrigendum", "correction", "retraction",
-                           "retracted", "reply", "rejoinder", "addendum"})
-# numbers, Roman numerals past "i", "v", "x" (which are also letters), and any "part …"
-_NUMBERS = re.compile(r"\d+|\b(?:ii|iii|iv|vi|vii|viii|ix|xi|xii|(?:part|vol|volume|no) \w+)\b")
-_FAMILIES = {"journalArticle": "article", "magazineArticle": "article",
-             "newspaperArticle": "article", "conferencePaper": "article",
-             "bookSection": "chapter", "encyclopediaArticle": "chapter",
-             "dictionaryEntry": "chapter", "blogPost": "webpage", "forumPost": "webpage"}
-_CONTAINERS = ("publicationTitle", "proceedingsTitle", "bookTitle", "conferenceName")
-
-
-def normalize_title(text: str) -> str:
-    """Title text reduced to lower-case ASCII-folded words: LaTeX and HTML markup, diacritics and
-    all punctuation (ASCII or not) removed, so ``{\\"u}ber`` and ``Über`` compare equal."""
-    if "\\" in text or "$" in text:
-        text = _LATEX.latex_to_text(text)
-    if "<" in text or "&" in text:
-        text = html.unescape(_HTML_TAG.sub(" ", text))
-    text = text.replace("{", "").replace("}", "")
-    if not text.isascii():
-        text = unicodedata.normalize("NFKD", text.translate(_UNDECOMPOSED))
-        text = "".join(c for c in text if not unicodedata.combining(c))
-    return " ".join(_NON_WORD.sub(" ", text.casefold()).split())
-
-
-#: last name without spaces, its final word, first initial, and whether a letter was unreadable
-_Person = tuple[str, str, str, bool]
-
-
-@dataclass(slots=True)  # private and never mutated; frozen would triple construction time
-class _Title:
-    text: str
-    tokens: tuple[str, ...]
-    generic: bool
-    numbers: frozenset[str]
-
-
-@dataclass(slots=True)
-class _Record:
-    ref: Reference
-    ids: dict[str, set[str]]
-    title: _Title
-    main: _Title | None  # the title before its subtitle, when it has one
-    bare: _Title | None  # the title without parenthetical notes, when it has some
-    notices: frozenset[str]
-    authors: tuple[_Person, ...]
-    year: int | None
-    family: str
-    container: str
-    related: frozenset[str]  # DOIs of linked preprints / published versions
-
-
-def _title(text: str) -> _Title:
-    return _Title(text, tuple(text.split()), text in _GENERIC, frozenset(_NUMBERS.findall(text)))
-
-
-def _person(family: str, first: str) -> _Person | None:
-    last = _cached_normalize(family)
-    if not last:
-        return None
-    blurred = "?" in family or "\ufffd" in family
-    letter = first[:1]
-    if letter.isascii() and letter.isalpha():
-        initial = letter.lower()
-    else:  # a mojibake first letter ("?ystein" for Øystein) leaves the initial unknown
-        initial = "" if letter in "?\ufffd" else normalize_title(first)[:1]
-    return last.replace(" ", ""), last.rsplit(" ", 1)[-1], initial, blurred
-
-
-# surnames and journal names repeat across a library, and normalising is the slow part
-_cached_normalize = lru_cache(maxsize=1 << 16)(normalize_title)
-
-
-def _year(date: str) -> int | None:
-    """The year of a stored date; the ISO shape Zotero stores is read without a full parse."""
-    head = date[:4]
-    if head.isdigit() and date[4:5] in ("", "-"):
-        return int(head)
-    return parse_date(date).year
-
-
-def _variant(raw: str, full: _Title) -> _Title | None:
-    variant = _title(normalize_title(raw))
-    return variant if variant.tokens and variant.text != full.text else None
-
-
-def _prepare(ref: Reference, ids: dict[str, set[str]]) -> _Record:
-    raw = ref.title
-    full = _title(normalize_title(raw))
-    head = _SUBTITLE.split(raw, maxsplit=1)
-    main = _variant(head[0], full) if len(head) == 2 else None
-    bare = _variant(_NOTES.sub(" ", raw), full) if "(" in raw or "[" in raw else None
-    people = ref.creators_of("author") or ref.creators_of("editor") or ref.creators
-    authors = tuple(key for p in people[:12] if (key := _person(p.family, p.first)))
-    related = frozenset(doi for kind, dois in ref.relations.items() if "preprint" in kind
-                        for doi in extract_dois(" ".join(dois)))
-    container = next((ref.get(name) for name in _CONTAINERS if ref.get(name)), "")
-    return _Record(
-        ref=ref, ids=ids, title=full, main=main, bare=bare,
-        notices=frozenset(full.tokens) & _NOTICE_WORDS, authors=authors,
-        year=_year(ref.get("date")), family=_FAMILIES.get(ref.item_type, ref.item_type),
-        container=_cached_normalize(container) if container else "", related=related,
-    )

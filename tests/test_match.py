@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from refsync.errors import ConfigError
+from refsync.fingerprint import normalize_title
 from refsync.hookspecs import Match
 from refsync.match import (
     MatchIndex,
     MatchSettings,
     compare,
     find_duplicate_groups,
-    normalize_title,
 )
 from refsync.model import Creator, Reference
 

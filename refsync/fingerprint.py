@@ -1,0 +1,147 @@
+"""A record's matching fingerprint: normalised title forms, creator keys, year, type family and
+identifiers, computed once per record so that comparing two records only compares values.
+
+Pure: no I/O. LaTeX is read by pylatexenc; titles lose markup, diacritics and punctuation.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from pylatexenc.latex2text import LatexNodes2Text  # type: ignore[import-untyped]
+
+from .doi import extract_dois
+from .identifiers import identifiers_of
+from .model import Reference, parse_date
+
+__all__ = ["Fingerprint", "PersonKey", "TitleForm", "fingerprint", "normalize_title"]
+
+_LATEX = LatexNodes2Text()
+_HTML_TAG = re.compile(r"<[^>]+>")
+_NON_WORD = re.compile(r"[\W_]+")  # Unicode-aware: curly quotes and dashes count as punctuation
+# letters Unicode gives no decomposition, so NFKD alone would keep them apart from their ASCII form
+_UNDECOMPOSED = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D",
+                               "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ı": "i", "þ": "th"})
+_NOTES = re.compile(r"\s*(?:\([^()]*\)|\[[^\[\]]*\])")
+_SUBTITLE = re.compile(r"\s*(?:[:?!.]|\s[-\u2013\u2014]{1,2})\s+")
+_GENERIC = frozenset({
+    "editorial", "guest editorial", "editors note", "introduction", "preface", "foreword",
+    "index", "author index", "subject index", "book review", "book reviews", "reply",
+    "response", "erratum", "errata", "corrigendum", "correction", "retraction", "comment",
+    "commentary", "discussion", "letter to the editor", "letters to the editor", "contents",
+    "table of contents", "front matter", "back matter", "acknowledgments", "acknowledgements",
+    "obituary", "in memoriam", "news", "announcements", "abstracts", "conclusion",
+    "conclusions", "summary", "overview", "reviewers", "introduction to the special issue",
+})
+_NOTICE_WORDS = frozenset({"erratum", "errata", "corrigendum", "correction", "retraction",
+                           "retracted", "reply", "rejoinder", "addendum"})
+# numbers, Roman numerals past "i", "v", "x" (which are also letters), and any "part …"
+_NUMBERS = re.compile(r"\d+|\b(?:ii|iii|iv|vi|vii|viii|ix|xi|xii|(?:part|vol|volume|no) \w+)\b")
+_FAMILIES = {"journalArticle": "article", "magazineArticle": "article",
+             "newspaperArticle": "article", "conferencePaper": "article",
+             "bookSection": "chapter", "encyclopediaArticle": "chapter",
+             "dictionaryEntry": "chapter", "blogPost": "webpage", "forumPost": "webpage"}
+_CONTAINERS = ("publicationTitle", "proceedingsTitle", "bookTitle", "conferenceName")
+
+
+def normalize_title(text: str) -> str:
+    """Title text reduced to lower-case ASCII-folded words: LaTeX and HTML markup, diacritics and
+    all punctuation (ASCII or not) removed, so ``{\\"u}ber`` and ``Über`` compare equal."""
+    if "\\" in text or "$" in text:
+        text = _LATEX.latex_to_text(text)
+    if "<" in text or "&" in text:
+        text = html.unescape(_HTML_TAG.sub(" ", text))
+    text = text.replace("{", "").replace("}", "")
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text.translate(_UNDECOMPOSED))
+        text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(_NON_WORD.sub(" ", text.casefold()).split())
+
+
+#: last name without spaces, its final word, first initial, and whether a letter was unreadable
+PersonKey = tuple[str, str, str, bool]
+
+
+@dataclass(slots=True)  # never mutated; frozen would triple construction time on 100k records
+class TitleForm:
+    """One form of a title (full, without subtitle, without notes), normalised and split."""
+
+    text: str
+    tokens: tuple[str, ...]
+    generic: bool
+    numbers: frozenset[str]
+
+
+@dataclass(slots=True)
+class Fingerprint:
+    """What matching compares for one record; built once, then only read."""
+
+    ref: Reference
+    ids: dict[str, set[str]]
+    title: TitleForm
+    main: TitleForm | None  # the title before its subtitle, when it has one
+    bare: TitleForm | None  # the title without parenthetical notes, when it has some
+    notices: frozenset[str]
+    authors: tuple[PersonKey, ...]
+    year: int | None
+    family: str
+    container: str
+    related: frozenset[str]  # DOIs of linked preprints / published versions
+
+
+def _title(text: str) -> TitleForm:
+    return TitleForm(text, tuple(text.split()), text in _GENERIC, frozenset(_NUMBERS.findall(text)))
+
+
+def _person(family: str, first: str) -> PersonKey | None:
+    last = _cached_normalize(family)
+    if not last:
+        return None
+    blurred = "?" in family or "\ufffd" in family
+    letter = first[:1]
+    if letter.isascii() and letter.isalpha():
+        initial = letter.lower()
+    else:  # a mojibake first letter ("?ystein" for Øystein) leaves the initial unknown
+        initial = "" if letter in "?\ufffd" else normalize_title(first)[:1]
+    return last.replace(" ", ""), last.rsplit(" ", 1)[-1], initial, blurred
+
+
+# surnames and journal names repeat across a library, and normalising is the slow part
+_cached_normalize = lru_cache(maxsize=1 << 16)(normalize_title)
+
+
+def _year(date: str) -> int | None:
+    """The year of a stored date; the ISO shape Zotero stores is read without a full parse."""
+    head = date[:4]
+    if head.isdigit() and date[4:5] in ("", "-"):
+        return int(head)
+    return parse_date(date).year
+
+
+def _variant(raw: str, full: TitleForm) -> TitleForm | None:
+    variant = _title(normalize_title(raw))
+    return variant if variant.tokens and variant.text != full.text else None
+
+
+def fingerprint(ref: Reference, ids: dict[str, set[str]] | None = None) -> Fingerprint:
+    """Everything matching needs from ``ref``; ``ids`` defaults to :func:`identifiers_of`."""
+    raw = ref.title
+    full = _title(normalize_title(raw))
+    head = _SUBTITLE.split(raw, maxsplit=1)
+    main = _variant(head[0], full) if len(head) == 2 else None
+    bare = _variant(_NOTES.sub(" ", raw), full) if "(" in raw or "[" in raw else None
+    people = ref.creators_of("author") or ref.creators_of("editor") or ref.creators
+    authors = tuple(key for p in people[:12] if (key := _person(p.family, p.first)))
+    related = frozenset(doi for kind, dois in ref.relations.items() if "preprint" in kind
+                        for doi in extract_dois(" ".join(dois)))
+    container = next((ref.get(name) for name in _CONTAINERS if ref.get(name)), "")
+    return Fingerprint(
+        ref=ref, ids=identifiers_of(ref) if ids is None else ids, title=full, main=main, bare=bare,
+        notices=frozenset(full.tokens) & _NOTICE_WORDS, authors=authors,
+        year=_year(ref.get("date")), family=_FAMILIES.get(ref.item_type, ref.item_type),
+        container=_cached_normalize(container) if container else "", related=related,
+    )
