@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
 from refsync.dedupe import duplicate_groups, find_existing
 from refsync.hookspecs import Match
@@ -94,3 +97,35 @@ def test_settings_change_the_verdict() -> None:
     assert not find_existing([candidate], LIBRARY)[0].is_new
     strict = MatchSettings(duplicate_threshold=0.99999)
     assert find_existing([candidate], LIBRARY, settings=strict)[0].is_new
+
+
+FIXTURES = Path(__file__).parent / "fixtures" / "dedup"
+
+
+def load(name: str) -> dict[str, list[Any]]:
+    data: dict[str, list[Any]] = json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    return data
+
+
+def test_dblp_records_imported_into_an_acm_library() -> None:
+    sample = load("dblp_acm_sample.json")
+    library = [Reference.from_dict(r) for r in sample["library"]]
+    candidates = [Reference.from_dict(r) for r in sample["candidates"]]
+    position = {id(ref): n for n, ref in enumerate(library)}
+    found = {(i, position[id(e.duplicate[0])])
+             for i, e in enumerate(find_existing(candidates, library)) if e.duplicate}
+    truth = {tuple(pair) for pair in sample["pairs"]}
+    assert found <= truth  # no paper is ever taken for another
+    assert len(found) >= 0.95 * len(truth)
+
+
+def test_cora_citations_grouped_without_mixing_works() -> None:
+    sample = load("cora_sample.json")
+    records = [Reference.from_dict(r) for r in sample["records"]]
+    labels = sample["clusters"]
+    groups = duplicate_groups(records)
+    for group in groups:  # every set holds one labelled work only
+        assert len({labels[i] for i in group.positions}) == 1
+    grouped = sum(len(g.positions) for g in groups)
+    clustered = sum(1 for label in labels if labels.count(label) > 1)
+    assert grouped >= 0.6 * clustered

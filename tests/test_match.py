@@ -264,3 +264,13 @@ def test_stricter_threshold_turns_weak_matches_away() -> None:
     b = paper("Graph neural networks", "Smith, Anna", year="2021")
     assert compare(a, b).kind == "duplicate"
     assert compare(a, b, MatchSettings(duplicate_threshold=0.99999)).kind == "distinct"
+
+
+def test_article_noting_its_arxiv_id_is_related_to_the_preprint() -> None:
+    preprint = paper("Attention is all you need", *SMITH_JONES, item_type="preprint",
+                     archiveID="arXiv:1706.03762")
+    article = paper("Attention is all you need", *SMITH_JONES,
+                    extra="arXiv: 1706.03762v5", DOI="10.5555/3295222.3295349")
+    decision = compare(article, preprint)
+    assert (decision.kind, decision.reason) == (
+        "related", "same arXiv id: preprint and published version")
