@@ -31,7 +31,7 @@ SKIP_WORDS = frozenset("""
     von while with within without yet zu zum
 """.split())
 
-_TAGS = re.compile(r"<[^<>]*>")
+_TAGS = re.compile(r"</?(?:i|b|sup|sub|span|sc)\b[^<>]*>", re.IGNORECASE)  # Zotero rich text
 _WORDS = re.compile(r"[^\W_]+")
 
 
@@ -46,7 +46,8 @@ def first_creator(ref: Reference) -> Creator | None:
 
 def title_words(title: str) -> list[str]:
     """Title words as BBT's ``shorttitle`` sees them: markup removed, split at anything that is
-    not a letter or digit (after composing "o\u0308" into one letter), skip words dropped."""
+    not a letter or digit (after composing an "o" and a combining umlaut into one letter), skip
+    words dropped."""
     words = _WORDS.findall(unicodedata.normalize("NFC", _TAGS.sub("", title)))
     return [w for w in words if w.lower() not in SKIP_WORDS]
 

@@ -148,7 +148,8 @@ def _csl_date(text: str) -> dict[str, Any]:
 def to_csl(key: str, ref: Reference) -> dict[str, Any]:
     """One CSL-JSON item, mapped the way Zotero maps it (primary creators become authors)."""
     fields = base_fields(ref)
-    item: dict[str, Any] = {"id": key, "type": CSL_TYPE.get(ref.item_type, "document")}
+    item: dict[str, Any] = {"id": key, "citation-key": key,  # CSL 1.0.2 variable
+                            "type": CSL_TYPE.get(ref.item_type, "document")}
     for variable, names in CSL_TEXT.items():
         if value := next((fields[n] for n in names if fields.get(n)), ""):
             item[variable] = value
