@@ -7,7 +7,9 @@ Imports only the leaves of refsync (config, errors).
 
 from __future__ import annotations
 
+import copy
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -103,6 +105,19 @@ class _Retry(Exception):
         self.status, self.retry_after, self.text = status, retry_after, text
 
 
+@dataclass
+class _Shared:
+    """What a client and its forks have in common: the request count and the pause."""
+
+    requests: int = 0
+    backoff_until: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def count(self, request: httpx2.Request) -> None:
+        with self.lock:
+            self.requests += 1
+
+
 class ZoteroClient:
     """One Zotero library over the Web API, or over Zotero desktop's local API.
 
@@ -126,27 +141,39 @@ class ZoteroClient:
     ) -> None:
         self.local = settings.local
         self.library = library or settings.library or ("user:0" if self.local else "")
-        kind, ident = parse_library(self.library)
+        self._kind, self._ident = parse_library(self.library)
         self.url = (settings.local_url if self.local else settings.url).rstrip("/")
-        self.requests = 0
         self._settings = settings
         self._api_key = api_key or ""
         self._sleep = sleep
         self._base_delay = base_delay
-        self._backoff_until = 0.0
+        self._shared = _Shared()
+        self._http, self._zot = self._connect()
+        self._prefix = f"/{self._kind}s/{self._ident}"
+
+    def _connect(self) -> tuple[httpx2.Client, pyzotero.Zotero]:
         http = httpx2.Client(
-            timeout=settings.timeout,
+            timeout=self._settings.timeout,
             follow_redirects=True,
             trust_env=not self.local,  # the local API is on loopback: never via a proxy
-            event_hooks={"request": [self._count]},
+            event_hooks={"request": [self._shared.count]},
         )
-        self._http = http
-        self._zot = pyzotero.Zotero(ident, kind, api_key or None, local=self.local, client=http)
-        self._zot.endpoint = self.url
-        self._prefix = f"/{kind}s/{ident}"
+        zot = pyzotero.Zotero(self._ident, self._kind, self._api_key or None, local=self.local,
+                              client=http)
+        zot.endpoint = self.url
+        return http, zot
 
-    def _count(self, request: httpx2.Request) -> None:
-        self.requests += 1
+    def fork(self) -> ZoteroClient:
+        """A twin for another thread (pyzotero keeps per-request state on its instance) that
+        shares this client's request count and ``Backoff`` pause; close it after use."""
+        twin = copy.copy(self)
+        twin._http, twin._zot = twin._connect()
+        return twin
+
+    @property
+    def requests(self) -> int:
+        """HTTP requests sent so far by this client and its forks, retries included."""
+        return self._shared.requests
 
     def close(self) -> None:
         """Close the HTTP connections (pyzotero only does so when garbage-collected)."""
@@ -329,7 +356,8 @@ class ZoteroClient:
         """``Backoff`` on any response pauses every request after it (Zotero Web API v3 docs;
         the desktop client's syncAPIClient.js does the same)."""
         if (seconds := _seconds(headers, "backoff")) is not None:
-            self._backoff_until = max(self._backoff_until, time.monotonic() + seconds)
+            shared = self._shared
+            shared.backoff_until = max(shared.backoff_until, time.monotonic() + seconds)
 
     def _call(self, what: str, fn: Callable[[], T], *, idempotent: bool = True) -> T:
         """Run ``fn`` with retries for 429/5xx and timeouts.
@@ -341,7 +369,7 @@ class ZoteroClient:
         """
         delay = self._base_delay
         for attempt in range(self._settings.retries + 1):
-            if (pause := self._backoff_until - time.monotonic()) > 0:
+            if (pause := self._shared.backoff_until - time.monotonic()) > 0:
                 self._sleep(pause)
             try:
                 with self._errors(what, idempotent):

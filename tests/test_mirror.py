@@ -189,6 +189,22 @@ def test_failed_sync_leaves_the_mirror_as_it_was(zotero: FakeZotero, client: Zot
     assert stats.items_updated == 120 and stats.collections_deleted == 1
 
 
+def test_parallel_pages_survive_a_retry_and_fail_cleanly(zotero: FakeZotero,
+                                                         client: ZoteroClient,
+                                                         mirror: Mirror) -> None:
+    for i in range(450):
+        zotero.add_item(title=f"T{i}")
+    zotero.fail_next(503, retry_after=0.01, after=2, path="/items")
+    stats = sync_mirror(client, mirror)
+    assert len(mirror.items()) == 450 and stats.requests == 5 + 1 + 1
+    for i in range(450):
+        zotero.add_item(title=f"New {i}")
+    zotero.fail_next(400, after=2, path="/items", body="Invalid 'start' value")
+    with pytest.raises(ZoteroError, match="400 Invalid 'start' value"):
+        sync_mirror(client, mirror)
+    assert len(mirror.items()) == 450 and mirror.version == 450
+
+
 def test_library_changing_mid_sync_restarts(zotero: FakeZotero, client: ZoteroClient,
                                             mirror: Mirror) -> None:
     keys = [zotero.add_item(title=f"T{i}") for i in range(250)]
