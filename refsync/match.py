@@ -59,12 +59,13 @@ class MatchSettings:
 
         :raises ConfigError: naming the key that is unknown or not a number.
         """
+        known = {f.name: f.type for f in fields(cls)}
         values: dict[str, Any] = {}
         for key, value in table.items():
-            kind = {f.name: f.type for f in fields(cls)}.get(key)
+            kind = known.get(key)
             if kind is None:
                 raise ConfigError(f"{source}: {key}: unknown setting",
-                                  hint="known: " + ", ".join(f.name for f in fields(cls)))
+                                  hint="known: " + ", ".join(known))
             try:
                 values[key] = (int if kind == "int" else float)(value)
             except (TypeError, ValueError):
@@ -117,8 +118,7 @@ class CoreMatcher:
 
 def compare(a: Reference, b: Reference, settings: MatchSettings | None = None) -> Decision:
     """Decide one pair without an index (the slow path, for single checks and plugins)."""
-    return _decide(fingerprint(a), fingerprint(b),
-                   settings or MatchSettings())
+    return _decide(fingerprint(a), fingerprint(b), settings or MatchSettings())
 
 
 def compare_identifiers(a: Reference, b: Reference) -> Decision | None:
@@ -143,8 +143,11 @@ def _decide(a: Fingerprint, b: Fingerprint, settings: MatchSettings,
     if fields.kind == "duplicate" and (by_id is not None or _other_version(a, b)):
         # a preprint and its article, a conference paper and its journal version: two records
         # a user keeps apart, but should hear about (zoplicate#37; anchors §b)
-        what = "preprint and published" if "preprint" in (a.family, b.family) else "other"
-        return Decision("related", fields.score, f"{what} version: " + fields.reason)
+        if "preprint" in (a.family, b.family):
+            what = "preprint and published version"
+        else:
+            what = f"other version ({a.ref.item_type} / {b.ref.item_type})"
+        return Decision("related", fields.score, f"{what}: {fields.reason}")
     return by_id or fields
 
 
@@ -365,14 +368,18 @@ class MatchIndex:
                 near.update(block)
         found = []
         for i in sorted(near):
-            decision = self._judge(probe, self._items[i], within=False)
+            decision, _ = self._judge(probe, self._items[i], within=False)
             if decision.kind != "distinct":
                 found.append((self._items[i].ref, decision))
         found.sort(key=lambda pair: (pair[1].kind != "duplicate", -pair[1].score))
         return found
 
-    def pairs(self) -> Iterator[tuple[int, int, Decision]]:
-        """Every duplicate or related pair inside the library (indices in input order)."""
+    def pairs(self, *, vetoed: bool = False) -> Iterator[tuple[int, int, Decision]]:
+        """Every duplicate or related pair inside the library (indices in input order).
+
+        :param vetoed: also yield pairs whose different identifiers prove them two works, so a
+            grouping can keep them apart.
+        """
         seen: set[tuple[int, int]] = set()
         for key, block in self._blocks.items():
             if len(block) < 2 or len(block) > self._limit(key):
@@ -381,8 +388,8 @@ class MatchIndex:
                 if (i, j) in seen:
                     continue
                 seen.add((i, j))
-                decision = self._judge(self._items[i], self._items[j], within=True)
-                if decision.kind != "distinct":
+                decision, veto = self._judge(self._items[i], self._items[j], within=True)
+                if decision.kind != "distinct" or (vetoed and veto):
                     yield i, j, decision
 
     def _limit(self, key: tuple[str, ...]) -> int:
@@ -404,14 +411,15 @@ class MatchIndex:
                                            score_cutoff=self.settings.prefilter, limit=None):
                 yield block[x], block[x + 1 + y]
 
-    def _judge(self, a: Fingerprint, b: Fingerprint, *, within: bool) -> Decision:
-        """Decide a blocked pair; ``within``: both records are in the index (already screened)."""
+    def _judge(self, a: Fingerprint, b: Fingerprint, *, within: bool) -> tuple[Decision, bool]:
+        """Decide a blocked pair, and say whether identifiers vetoed it; ``within``: both records
+        are in the index (and their titles already screened)."""
         by_id = _identifier_decision(a, b)
         if by_id is not None and _vetoes(by_id, a, b):
-            return by_id  # conflicting identifiers veto every matcher
+            return by_id, True  # conflicting identifiers veto every matcher
         if not within and not self.matchers and by_id is None and fuzz.token_set_ratio(
                 a.title.text, b.title.text, score_cutoff=self.settings.prefilter) == 0:
-            return Decision("distinct", 0.0, "titles differ")
+            return Decision("distinct", 0.0, "titles differ"), False
         # how many other records carry one of these two titles: a title shared across a library
         # is a column or a series name, not evidence (the idea behind IDF weighting)
         others = self._titles.get(a.title.text, 0) + (
@@ -422,7 +430,7 @@ class MatchIndex:
             if verdict and verdict.score >= self.settings.duplicate_threshold and (
                     decision.kind != "duplicate" or verdict.score > decision.score):
                 decision = Decision("duplicate", verdict.score, f"{matcher.name}: {verdict.reason}")
-        return decision
+        return decision, False
 
 
 def _block_keys(item: Fingerprint, rarity: Counter[str]) -> list[tuple[str, ...]]:
@@ -469,11 +477,11 @@ def find_duplicate_groups(refs: Iterable[Reference], settings: MatchSettings | N
 
     links = []
     with _collector_paused():
-        judged = list(index.pairs())
+        judged = list(index.pairs(vetoed=True))
     for i, j, decision in judged:
-        if decision.kind == "duplicate" or versions:
+        if decision.kind == "duplicate" or (versions and decision.kind == "related"):
             links.append((decision.score, i, j, decision.reason))
-        else:  # a related pair (other version) is a cannot-link: keep its two sets apart
+        else:  # different identifiers, or another version: keep the two sets apart
             apart[i].add(j)
             apart[j].add(i)
     # strongest links first, so a weak link cannot chain two sets that a related pair separates

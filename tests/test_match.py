@@ -274,3 +274,11 @@ def test_article_noting_its_arxiv_id_is_related_to_the_preprint() -> None:
     decision = compare(article, preprint)
     assert (decision.kind, decision.reason) == (
         "related", "same arXiv id: preprint and published version")
+
+
+def test_a_record_without_doi_cannot_chain_two_different_dois() -> None:
+    first = paper("Neural machine translation", *SMITH_JONES, DOI="10.1000/nmt.1")
+    second = paper("Neural machine translation", *SMITH_JONES, DOI="10.1000/nmt.2")
+    loose = paper("Neural Machine Translation", *SMITH_JONES)
+    groups = find_duplicate_groups([first, second, loose])
+    assert [g.positions for g in groups] == [(0, 2)]
