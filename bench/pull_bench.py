@@ -2,20 +2,23 @@
 
 Run from the repository root: ``.venv/bin/python bench/pull_bench.py [--sizes 10000 50000]``.
 Compares the mirror (cold sync, unchanged sync, k changed items) with the naive way, pyzotero's
-``everything(zot.items())`` on every pull. CPU is the client thread's only (the fake server runs
-in the same process). Goals: cold <= ceil(N/100) + 3 requests, unchanged = 1, k changed <=
-1 + ceil(k/100) + 1. Add rows for the .bib rendering half by appending to ``SCENARIOS``.
+``everything(zot.items())`` on every pull. The fake runs in a child process, so CPU is the
+client's alone (all its threads). Goals: cold <= ceil(N/100) + 3 requests, unchanged = 1,
+k changed <= 1 + ceil(k/100) + 1. Add rows for the .bib rendering half to ``SCENARIOS``.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
@@ -28,16 +31,49 @@ from refsync.mirror import Mirror, sync_mirror  # noqa: E402
 from refsync.zotero import ZoteroClient  # noqa: E402
 
 
+class FakeProcess:
+    """The fake Zotero in a child process, so this process's CPU time is the client's alone
+    (pages are parsed on several client threads, so per-thread CPU would undercount)."""
+
+    def __init__(self, n: int, changed: int, latency: float) -> None:
+        self._conn, child = multiprocessing.Pipe()
+        self._process = multiprocessing.Process(target=_serve, args=(child, n, changed, latency),
+                                                daemon=True)
+        self._process.start()
+        self.url: str = self._conn.recv()
+
+    def call(self, command: str) -> Any:
+        self._conn.send(command)
+        return self._conn.recv()
+
+    def close(self) -> None:
+        self.call("stop")
+        self._process.join()
+
+
+def _serve(conn: Connection, n: int, changed: int, latency: float) -> None:
+    fake = FakeZotero()
+    keys = populate(fake, n)
+    fake.latency = latency
+    server = LoopbackServer(fake)
+    conn.send(server.url)
+    while (command := conn.recv()) != "stop":
+        if command == "edit":
+            with fake.lock:
+                for key in keys[:changed]:
+                    fake.update_item(key, title="Revised title")
+        conn.send(len(fake.requests))
+    server.close()
+    conn.send(None)
+
+
 @dataclass
 class Bench:
-    """What every scenario gets: the fake, its server, a client and a mirror of user:123."""
+    """What every scenario gets: the fake, a client and a mirror of user:123."""
 
-    fake: FakeZotero
-    server: LoopbackServer
+    fake: FakeProcess
     client: ZoteroClient
     mirror: Mirror
-    keys: list[str]
-    changed: int
 
 
 @dataclass
@@ -68,61 +104,49 @@ def populate(fake: FakeZotero, n: int) -> list[str]:
     return keys
 
 
-def measure(label: str, bench: Bench, action: Callable[[], int],
-            prepare: Callable[[Bench], None] | None) -> Row:
-    if prepare:
-        prepare(bench)
-    before = len(bench.fake.requests)
-    wall, cpu = time.perf_counter(), time.thread_time()
-    objects = action()
-    return Row(label, len(bench.fake.requests) - before, time.perf_counter() - wall,
-               time.thread_time() - cpu, objects)
+def measure(label: str, bench: Bench, action: Callable[[Bench], int],
+            prepare: str | None) -> Row:
+    before = bench.fake.call(prepare or "count")
+    wall, cpu = time.perf_counter(), time.process_time()
+    objects = action(bench)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return Row(label, bench.fake.call("count") - before, wall, cpu, objects)
 
 
 def naive(bench: Bench) -> int:
     zot = pyzotero.Zotero(123, "user", API_KEY)
-    zot.endpoint = bench.server.url
+    zot.endpoint = bench.fake.url
     return len(zot.everything(zot.items()))
 
 
 def mirror_sync(bench: Bench) -> int:
-    stats = sync_mirror(bench.client, bench.mirror)
-    return stats.items_updated
-
-
-def edit_k_items(bench: Bench) -> None:
-    for key in bench.keys[: bench.changed]:
-        bench.fake.update_item(key, title="Revised title")
+    return sync_mirror(bench.client, bench.mirror).items_updated
 
 
 def mirror_read(bench: Bench) -> int:
     return len(bench.mirror.items())
 
 
-#: (label, action measured, preparation not measured), run in order on one library
-SCENARIOS: list[tuple[str, Callable[[Bench], int], Callable[[Bench], None] | None]] = [
+#: (label, action measured, command the fake runs first, unmeasured), in order on one library
+SCENARIOS: list[tuple[str, Callable[[Bench], int], str | None]] = [
     ("naive everything(items())", naive, None),
     ("mirror cold sync", mirror_sync, None),
     ("mirror unchanged sync", mirror_sync, None),
-    ("mirror k changed sync", mirror_sync, edit_k_items),
+    ("mirror k changed sync", mirror_sync, "edit"),
     ("mirror items() read", mirror_read, None),
 ]
 
 
 def run(n: int, changed: int, latency: float) -> list[Row]:
-    fake = FakeZotero()
-    keys = populate(fake, n)
-    fake.latency = latency
-    server = LoopbackServer(fake)
+    fake = FakeProcess(n, changed, latency)
     with tempfile.TemporaryDirectory() as folder:
-        client = ZoteroClient(ZoteroSettings(url=server.url, library="user:123"), API_KEY)
-        mirror = Mirror.open(Path(folder), "user:123")
-        bench = Bench(fake, server, client, mirror, keys, changed)
-        rows = [measure(label.replace("k ", f"k={changed} "), bench,
-                        lambda a=action: a(bench), prepare)  # type: ignore[misc]
-                for label, action, prepare in SCENARIOS]
-        mirror.close()
-    server.close()
+        settings = ZoteroSettings(url=fake.url, library="user:123")
+        with ZoteroClient(settings, API_KEY) as client, Mirror.open(Path(folder),
+                                                                  "user:123") as mirror:
+            bench = Bench(fake, client, mirror)
+            rows = [measure(label.replace("k ", f"k={changed} "), bench, action, prepare)
+                    for label, action, prepare in SCENARIOS]
+    fake.close()
     return rows
 
 
