@@ -124,3 +124,19 @@ def test_every_character_pylatexenc_knows_encodes_safely() -> None:
     text = "".join(chr(cp) for cp in get_builtin_uni2latex_dict())
     for i in range(0, len(text), 100):
         assert safety_problems(escape(text[i:i + 100])) == []
+
+
+def test_random_text_always_renders_safely() -> None:
+    """Seeded fuzzing over TeX specials, markup fragments and odd Unicode."""
+    import random
+
+    atoms = list("\\{}%&$#_~^[]<>\"' \n\t") + [
+        "<i>", "</i>", "<b>", "</span>", '<span class="nocase">', "<sup>", "^^5c", "\\write18",
+        "\\input", "\u0301", "\u200b", "é", "ß", "Ω", "张", "DNA", "iPhone", "a", "Z", "9", "-",
+    ]
+    rng = random.Random(20261123)
+    for _ in range(1000):
+        text = "".join(rng.choice(atoms) for _ in range(rng.randint(1, 30)))
+        for out in (escape(text), rich_text(text), rich_text(text, protect=True),
+                    verbatim(text, bibtex=True), verbatim(text, bibtex=False)):
+            assert safety_problems(out) == [], (text, out)
