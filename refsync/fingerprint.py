@@ -27,6 +27,14 @@ _NON_WORD = re.compile(r"[\W_]+")  # Unicode-aware: curly quotes and dashes coun
 _UNDECOMPOSED = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D",
                                "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ı": "i", "þ": "th"})
 _NOTES = re.compile(r"\s*(?:\([^()]*\)|\[[^\[\]]*\])")
+# what a venue adds to a title to say what kind of contribution it is, not which one
+_KINDS = ("tutorial", "tutorial session", "panel", "panel session", "panel abstract", "demo",
+          "demo abstract", "demonstration", "demonstration description", "abstract",
+          "extended abstract", "abstract only", "book review", "keynote", "invited talk",
+          "poster", "short paper", "position paper", "experience paper")
+_KIND = "|".join(_KINDS)
+_MAY_HAVE_NOTES = frozenset("([:-.")
+_KIND_SEGMENT = re.compile(rf"(?i)^\s*(?:{_KIND})\s*[:.]\s+|\s+[-:]\s*(?:{_KIND})\s*$")
 _SUBTITLE = re.compile(r"\s*(?:[:?!.]|\s[-\u2013\u2014]{1,2})\s+")
 _GENERIC = frozenset({
     "editorial", "guest editorial", "editors note", "introduction", "preface", "foreword",
@@ -84,7 +92,7 @@ class Fingerprint:
     ids: dict[str, set[str]]
     title: TitleForm
     main: TitleForm | None  # the title before its subtitle, when it has one
-    bare: TitleForm | None  # the title without parenthetical notes, when it has some
+    bare: TitleForm | None  # the title without notes ("(extended abstract)", "Tutorial: ")
     notices: frozenset[str]
     authors: tuple[PersonKey, ...]
     year: int | None
@@ -133,7 +141,8 @@ def fingerprint(ref: Reference, ids: dict[str, set[str]] | None = None) -> Finge
     full = _title(normalize_title(raw))
     head = _SUBTITLE.split(raw, maxsplit=1)
     main = _variant(head[0], full) if len(head) == 2 else None
-    bare = _variant(_NOTES.sub(" ", raw), full) if "(" in raw or "[" in raw else None
+    plain = _KIND_SEGMENT.sub(" ", _NOTES.sub(" ", raw)) if _MAY_HAVE_NOTES & set(raw) else raw
+    bare = _variant(plain, full) if plain != raw else None
     people = ref.creators_of("author") or ref.creators_of("editor") or ref.creators
     authors = tuple(key for p in people[:12] if (key := _person(p.family, p.first)))
     related = frozenset(doi for kind, dois in ref.relations.items() if "preprint" in kind

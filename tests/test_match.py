@@ -282,3 +282,21 @@ def test_a_record_without_doi_cannot_chain_two_different_dois() -> None:
     loose = paper("Neural Machine Translation", *SMITH_JONES)
     groups = find_duplicate_groups([first, second, loose])
     assert [g.positions for g in groups] == [(0, 2)]
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("Inference of finite automata using homing sequences (extended abstract)",
+         "Inference of finite automata using homing sequences"),
+        ("Tutorial: Designing an ultra highly available DBMS",
+         "Designing an ultra highly available DBMS (tutorial session)"),
+        ("Transactional information systems for the web - Book review",
+         "Transactional information systems for the web"),
+    ],
+    ids=["parenthetical", "tutorial-prefix-vs-note", "book-review-suffix"],
+)
+def test_venue_notes_on_the_kind_of_contribution_are_ignored(first: str, second: str) -> None:
+    decision = compare(paper(first, *SMITH_JONES), paper(second, *SMITH_JONES))
+    assert decision.kind == "duplicate"
+    assert "without notes" in decision.reason
