@@ -80,8 +80,8 @@ _CORA_TYPES = (
     ("manuscript", r"unpublished|manuscript|submitted"),
     ("thesis", r"thesis|dissertation"),
     ("report", r"tech(nical|\.)? ?rep|report|\btr\b|university|universit|dept|department"),
-    ("conferencePaper", r"^in\b|proc|conf|symp|workshop|colt|icml|nips|advances in"
-                        r"|lecture notes|annual|meeting|congress"),
+    ("conferencePaper", r"^in\b|proc|conf|symp|workshop|colt|icml|nips|stoc|focs|aaai|ijcai"
+                        r"|uai|advances in|lecture notes|annual|meeting|congress"),
     ("journalArticle", r"."),
 )
 
