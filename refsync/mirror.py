@@ -177,12 +177,14 @@ class Mirror:
     # ---------------------------------------------------------------- queries
 
     def items(self, *, include_trashed: bool = False) -> list[Reference]:
+        """Every regular item, by key; trashed ones (``deleted=True``) only when asked."""
         return self._references("SELECT data FROM items" +
                                 ("" if include_trashed else " WHERE trashed = 0") +
                                 " ORDER BY key", ())
 
     def items_in(self, collection_keys: Iterable[str], *,
                  include_trashed: bool = False) -> list[Reference]:
+        """Items directly in any of ``collection_keys`` (see :func:`descendants`)."""
         keys = sorted(set(collection_keys))
         marks = ",".join("?" * len(keys))
         return self._references(
@@ -197,6 +199,7 @@ class Mirror:
         return found[0] if found else None
 
     def collections(self) -> list[Collection]:
+        """Collections not in the trash, by key."""
         rows = self._db.execute("SELECT key, name, parent, version FROM collections "
                                 "WHERE trashed = 0 ORDER BY key")
         return [Collection(*row) for row in rows]

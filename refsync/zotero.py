@@ -262,8 +262,7 @@ class ZoteroClient:
 
     def library_version(self, known: int | None = None) -> int | None:
         """The library's version; with ``known``, one conditional request, ``None`` if unchanged."""
-        page = self._conditional("library version", "/items", {"limit": 1},
-                                 known if known is not None else -1)
+        page = self._conditional("library version", "/items", {"limit": 1}, known)
         return None if page is None else page.version
 
     def key_info(self) -> dict[str, Any]:
@@ -338,12 +337,12 @@ class ZoteroClient:
         return response
 
     def _conditional(self, what: str, path: str, params: dict[str, Any],
-                     known: int) -> Page | None:
+                     known: int | None) -> Page | None:
         query = {"format": "json", **{k: v for k, v in params.items() if v is not None}}
+        headers = {} if known is None else {"If-Modified-Since-Version": str(known)}
 
         def fetch() -> Page | None:
-            response = self._get(self._prefix + path, query,
-                                 {"If-Modified-Since-Version": str(known)})
+            response = self._get(self._prefix + path, query, headers)
             if response.status_code == 304:
                 return None
             objects = response.json()
