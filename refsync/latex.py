@@ -14,8 +14,10 @@ import re
 import unicodedata
 from collections.abc import Iterator
 
-from pylatexenc.latex2text._defaultspecs import unicode_accents_list
-from pylatexenc.latexencode import get_builtin_uni2latex_dict
+from pylatexenc.latex2text._defaultspecs import (  # type: ignore[import-untyped]
+    unicode_accents_list,
+)
+from pylatexenc.latexencode import get_builtin_uni2latex_dict  # type: ignore[import-untyped]
 
 __all__ = ["escape", "rich_text", "safety_problems", "verbatim"]
 

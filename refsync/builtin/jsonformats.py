@@ -17,7 +17,10 @@ from ..config import Settings
 from ..hookspecs import Exporter, hookimpl
 from ..model import Creator, Reference, parse_date
 
-__all__ = ["BASE_FIELD", "CslJsonExporter", "ZoteroJsonExporter", "base_fields", "primary_creator"]
+__all__ = [
+    "BASE_FIELD", "CslJsonExporter", "ZoteroJsonExporter", "base_fields", "primary_creator",
+    "to_csl",
+]
 
 # schema.json: type-specific field → the base field it specialises.
 BASE_FIELD = {
