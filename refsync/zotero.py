@@ -123,7 +123,8 @@ class ZoteroClient:
 
     :param settings: the ``[zotero]`` settings; ``url`` (or ``local_url``) becomes pyzotero's
         ``endpoint``, which is how the tests aim it at a loopback fake.
-    :param api_key: the key from the keyring or environment; never read here, never logged.
+    :param api_key: the key from the keyring or environment (with the local API: Zotero 10's
+        local key, for writes); never read here, never logged.
     :param library: ``'user:ID'`` or ``'group:ID'``; defaults to ``settings.library``
         (``'user:0'`` with the local API).
     :param sleep: how to wait between retries (tests pass a recorder).
@@ -158,8 +159,12 @@ class ZoteroClient:
             trust_env=not self.local,  # the local API is on loopback: never via a proxy
             event_hooks={"request": [self._shared.count]},
         )
-        zot = pyzotero.Zotero(self._ident, self._kind, self._api_key or None, local=self.local,
-                              client=http)
+        key = self._api_key or None
+        # a local API key (Zotero 10 writes) is unrelated to zotero.org keys and travels in
+        # Zotero-API-Key, only on writes (server_localAPI.js 10.0)
+        zot = pyzotero.Zotero(self._ident, self._kind, None if self.local else key,
+                              local=self.local, client=http,
+                              local_api_key=key if self.local else None)
         zot.endpoint = self.url
         return http, zot
 

@@ -223,12 +223,13 @@ def test_create_collection(zotero: FakeZotero, client: ZoteroClient) -> None:
 def test_local_api(zotero: FakeZotero, zotero_settings: Settings) -> None:
     zotero.add_item(title="A")
     settings = dataclasses.replace(zotero_settings.zotero, local=True, library="")
-    client = ZoteroClient(settings, None)
+    client = ZoteroClient(settings, "LocalKeyForWritesOnly")
     assert client.library == "user:0"
     page = client.items(limit=None)
     assert page is not None and len(page.objects) == 1
     assert zotero.requests[-1].path == "/api/users/0/items"
     assert "authorization" not in zotero.requests[-1].headers
+    assert "zotero-api-key" not in zotero.requests[-1].headers
     with pytest.raises(ZoteroError, match="no /deleted"):
         client.deleted(since=0)
     with pytest.raises(ZoteroError, match="read-only") as caught:
