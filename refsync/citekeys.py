@@ -67,13 +67,14 @@ def suffix(n: int) -> str:
 
 
 def identity(ref: Reference) -> str:
-    """A stable name for a record across runs: its Zotero key, else its DOI, else a content hash.
+    """A stable name for a record across runs: its library and Zotero key, else its DOI, else a
+    content hash.
 
     The hash uses title, creators' family names and year, so a record resolved twice from the
     same metadata gets the same identity.
     """
-    if ref.key:
-        return ref.key
+    if ref.key:  # Zotero keys are unique within a library only
+        return f"{ref.library}/{ref.key}" if ref.library else ref.key
     if ref.doi:
         return "doi:" + ref.doi.strip().lower()
     content = "\x1f".join(
