@@ -16,7 +16,7 @@ from pylatexenc.latex2text import LatexNodes2Text  # type: ignore[import-untyped
 
 from .doi import extract_dois
 from .identifiers import identifiers_of
-from .model import Reference, parse_date
+from .model import Creator, Reference, parse_date
 
 __all__ = ["Fingerprint", "PersonKey", "TitleForm", "fingerprint", "normalize_title"]
 
@@ -81,28 +81,54 @@ class TitleForm:
     text: str
     tokens: tuple[str, ...]
     generic: bool
-    numbers: frozenset[str]
+
+    @property
+    def numbers(self) -> frozenset[str]:
+        """Numbers, numerals and "part …" labels: where series members differ."""
+        return _numbers(self.text)
 
 
 @dataclass(slots=True)
 class Fingerprint:
-    """What matching compares for one record; built once, then only read."""
+    """What matching compares for one record; built once, then only read.
+
+    What only a scored pair needs (creator keys, notice words) is worked out on first use:
+    most records of a large library are blocked away and never scored.
+    """
 
     ref: Reference
     ids: dict[str, set[str]]
     title: TitleForm
     main: TitleForm | None  # the title before its subtitle, when it has one
     bare: TitleForm | None  # the title without notes ("(extended abstract)", "Tutorial: ")
-    notices: frozenset[str]
-    authors: tuple[PersonKey, ...]
+    people: tuple[Creator, ...]  # authors, or editors when there are none
+    first_author: str  # final word of the first author's last name, for blocking
     year: int | None
     family: str
     container: str
     related: frozenset[str]  # DOIs of linked preprints / published versions
+    _authors: tuple[PersonKey, ...] | None = None
+
+    @property
+    def authors(self) -> tuple[PersonKey, ...]:
+        if self._authors is None:
+            self._authors = tuple(
+                key for p in self.people[:12] if (key := _person(p.family, p.first)))
+        return self._authors
+
+    @property
+    def notices(self) -> frozenset[str]:
+        """Words that make a title a notice about another work ("Erratum", "Reply")."""
+        return frozenset(self.title.tokens) & _NOTICE_WORDS
 
 
 def _title(text: str) -> TitleForm:
-    return TitleForm(text, tuple(text.split()), text in _GENERIC, frozenset(_NUMBERS.findall(text)))
+    return TitleForm(text, tuple(text.split()), text in _GENERIC)
+
+
+@lru_cache(maxsize=1 << 12)
+def _numbers(text: str) -> frozenset[str]:
+    return frozenset(_NUMBERS.findall(text))
 
 
 def _person(family: str, first: str) -> PersonKey | None:
@@ -144,13 +170,13 @@ def fingerprint(ref: Reference, ids: dict[str, set[str]] | None = None) -> Finge
     plain = _KIND_SEGMENT.sub(" ", _NOTES.sub(" ", raw)) if _MAY_HAVE_NOTES & set(raw) else raw
     bare = _variant(plain, full) if plain != raw else None
     people = ref.creators_of("author") or ref.creators_of("editor") or ref.creators
-    authors = tuple(key for p in people[:12] if (key := _person(p.family, p.first)))
+    first = _cached_normalize(people[0].family) if people else ""
     related = frozenset(doi for kind, dois in ref.relations.items() if "preprint" in kind
                         for doi in extract_dois(" ".join(dois)))
     container = next((ref.get(name) for name in _CONTAINERS if ref.get(name)), "")
     return Fingerprint(
         ref=ref, ids=identifiers_of(ref) if ids is None else ids, title=full, main=main, bare=bare,
-        notices=frozenset(full.tokens) & _NOTICE_WORDS, authors=authors,
+        people=people, first_author=first.rsplit(" ", 1)[-1],
         year=_year(ref.get("date")), family=_FAMILIES.get(ref.item_type, ref.item_type),
         container=_cached_normalize(container) if container else "", related=related,
     )

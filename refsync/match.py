@@ -448,8 +448,8 @@ def _block_keys(item: Fingerprint, rarity: Counter[str]) -> list[tuple[str, ...]
             keys.append(("t", *rare))
         keys.extend(("t", rare[x], rare[y]) for x in range(len(rare))
                     for y in range(x + 1, len(rare)))
-    if item.authors and item.year is not None:
-        surname = item.authors[0][1]  # any two years ±1 apart share one of these keys
+    if item.first_author and item.year is not None:
+        surname = item.first_author  # any two years ±1 apart share one of these keys
         keys.extend((("a", surname, str(item.year)), ("a", surname, str(item.year + 1))))
     return keys
 
@@ -464,7 +464,13 @@ def find_duplicate_groups(refs: Iterable[Reference], settings: MatchSettings | N
         related pair keeps the two sets it would bridge apart.
     """
     items = list(refs)
-    index = MatchIndex(items, settings, matchers)
+    with _collector_paused():  # the links and sets below are as acyclic as the index
+        return _group(items, MatchIndex(items, settings, matchers), versions)
+
+
+def _group(items: list[Reference], index: MatchIndex, versions: bool) -> list[Group]:
+    """Union-find over the index's links, strongest first, never joining two sets that a
+    cannot-link (different identifiers; another version unless ``versions``) separates."""
     parent = list(range(len(items)))
     apart: dict[int, set[int]] = defaultdict(set)  # root → records its set must not absorb
     reasons: dict[int, str] = {}
@@ -476,9 +482,7 @@ def find_duplicate_groups(refs: Iterable[Reference], settings: MatchSettings | N
         return i
 
     links = []
-    with _collector_paused():
-        judged = list(index.pairs(vetoed=True))
-    for i, j, decision in judged:
+    for i, j, decision in index.pairs(vetoed=True):
         if decision.kind == "duplicate" or (versions and decision.kind == "related"):
             links.append((decision.score, i, j, decision.reason))
         else:  # different identifiers, or another version: keep the two sets apart
