@@ -315,7 +315,14 @@ def _fetch(client: ZoteroClient, since: int | None) -> _Changes | None:
     items = _all(client, first, lambda c, start: c.items(since=since, start=start))
     colls = _all(client, client.collections(since=since),
                  lambda c, start: c.collections(since=since, start=start))
-    deleted = client.deleted(since)
+    try:
+        deleted = client.deleted(since)
+    except ZoteroError as exc:
+        if exc.status != 409:
+            raise
+        # 409: "since" predates the server's delete log; the desktop client then does a full
+        # sync (syncAPIClient.js getDeleted), and so do we
+        return _fetch(client, None)
     version = _agree(items, colls, [Page([], 0, deleted.version)])
     return _Changes(version, full=False, items=_data(items), collections=_data(colls),
                     deleted_items=deleted.items, deleted_collections=deleted.collections)

@@ -375,6 +375,9 @@ class ZoteroClient:
         for attempt in range(self._settings.retries + 1):
             if (pause := self._shared.backoff_until - time.monotonic()) > 0:
                 self._sleep(pause)
+            # pyzotero clears its per-call query parameters only after a *successful* read; after
+            # a failure they leak into the next call (a 'since' from /deleted into a full listing)
+            self._zot.url_params = None
             try:
                 with self._errors(what, idempotent):
                     return fn()

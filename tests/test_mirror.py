@@ -110,6 +110,17 @@ def test_deleted_items_leave_the_mirror(zotero: FakeZotero, client: ZoteroClient
     assert [r.key for r in mirror.items()] == [keep] and mirror.item(gone) is None
 
 
+def test_delete_log_too_old_falls_back_to_a_full_sync(zotero: FakeZotero, client: ZoteroClient,
+                                                      mirror: Mirror) -> None:
+    keep, gone = zotero.add_item(title="Keep"), zotero.add_item(title="Gone")
+    sync_mirror(client, mirror)
+    zotero.delete_item(gone)
+    zotero.fail_next(409, path="/deleted", body="'since' is older than the delete log")
+    stats = sync_mirror(client, mirror)
+    assert stats.full and stats.items_deleted == 1
+    assert [r.key for r in mirror.items()] == [keep]
+
+
 def test_trashed_items_are_kept_but_flagged(zotero: FakeZotero, client: ZoteroClient,
                                             mirror: Mirror) -> None:
     key = zotero.add_item(title="A")

@@ -247,3 +247,14 @@ def test_writes_retry_only_when_the_server_surely_did_nothing(zotero: FakeZotero
     assert caught.value.status == 500
     posts = [r for r in zotero.requests if r.method == "POST"]
     assert len(posts) == 3 and len(zotero.items) == 1
+
+
+def test_a_failed_call_leaves_no_parameters_behind(zotero: FakeZotero,
+                                                   client: ZoteroClient) -> None:
+    zotero.add_item(title="A")
+    zotero.fail_next(400, path="/deleted")
+    with pytest.raises(ZoteroError):
+        client.deleted(since=1)
+    page = client.items()
+    assert page is not None and len(page.objects) == 1
+    assert zotero.requests[-1].param("since") is None
