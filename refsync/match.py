@@ -194,7 +194,7 @@ _GENERIC_TITLE_CAP = 0.5  # "Editorial", "Preface": only authors and year can te
 # "Deep learning: a survey"; a parenthetical note ("(extended abstract)") rarely names one
 _VARIANT_PENALTY = {"": 0.0, "without notes": 1.0, "without subtitle": 2.0}
 _AUTHORS_ALL, _AUTHORS_MOST, _AUTHORS_HALF, _AUTHORS_SOME, _AUTHORS_NONE = 3.0, 2.0, 1.0, -2.0, -6.0
-_YEAR_SAME, _YEAR_NEAR, _YEAR_FAR, _YEAR_VERY_FAR = 1.0, 0.0, -3.0, -6.0
+_YEAR_SAME, _YEAR_NEAR, _YEAR_FAR, _YEAR_VERY_FAR = 1.0, 0.0, -5.0, -9.0
 _CONTAINER_SAME, _FAMILY_SAME, _FAMILY_OTHER = 1.0, 0.5, -1.0
 _NUMBERS_DIFFER = -8.0  # "Part II" vs "Part III": series members share everything else
 

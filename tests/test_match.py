@@ -300,3 +300,13 @@ def test_venue_notes_on_the_kind_of_contribution_are_ignored(first: str, second:
     decision = compare(paper(first, *SMITH_JONES), paper(second, *SMITH_JONES))
     assert decision.kind == "duplicate"
     assert "without notes" in decision.reason
+
+
+def test_same_title_and_authors_years_apart_is_another_work() -> None:
+    first = paper("Pattern recognition and machine learning", "Bishop, Christopher",
+                  year="2006", item_type="book")
+    later = paper("Pattern recognition and machine learning", "Bishop, C. M.",
+                  year="2012", item_type="book")
+    decision = compare(first, later)
+    assert decision.kind == "distinct"
+    assert "years 2006/2012" in decision.reason
