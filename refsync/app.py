@@ -6,20 +6,26 @@ A thin facade so that Python users get what the CLI gets without the CLI.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .add import Candidate, ObjectResult, Outcome, add_references
 from .cache import WorkCache
 from .citekeys import assign_keys, identity
 from .config import Settings, Target, load_settings, save_user_setting
+from .dedupe import duplicate_groups
 from .errors import ConfigError
+from .journal import WriteJournal
 from .lockfile import LOCK_FILE, Lock
+from .match import Group
 from .mirror import LibraryView, Mirror, sync_mirror
 from .model import Reference
 from .plugins import Registry, make_plugin_manager
 from .resolve import Resolution, resolve_inputs
 from .secrets import load_api_key, store_api_key
+from .select import collection_keys, select_items
 from .snapshot import SnapshotLibrary
 from .sync import PullPlan, apply_pull, plan_pull
 from .zotero import ZoteroClient
@@ -120,17 +126,75 @@ class Refsync:
                 hint="set [zotero] library = 'user:ID' or 'group:ID', or run 'refsync login'",
             )
         if library not in opened:
-            api_key = None if zotero.local else load_api_key(zotero.url)
-            if not zotero.local and api_key is None:
-                raise ConfigError(
-                    f"no Zotero API key for {zotero.url}",
-                    hint="run 'refsync login', or set ZOTERO_API_KEY",
-                )
-            mirror = Mirror.open(self.settings.cache_dir, library, local=zotero.local)
-            with ZoteroClient(zotero, api_key, library=library) as client:
-                sync_mirror(client, mirror)
-            opened[library] = mirror
+            opened[library] = self._synced_mirror(library)[1]
         return opened[library]
+
+    def _synced_mirror(self, library: str | None = None) -> tuple[ZoteroClient, Mirror]:
+        """A client for the library and its mirror, brought up to date (one request when
+        nothing changed). The caller closes the client."""
+        zotero = self.settings.zotero
+        library = library or zotero.library or ("user:0" if zotero.local else "")
+        if not library:
+            raise ConfigError(
+                "no Zotero library configured",
+                hint="set [zotero] library = 'user:ID' or 'group:ID', or run 'refsync login'",
+            )
+        api_key = None if zotero.local else load_api_key(zotero.url)
+        if not zotero.local and api_key is None:
+            raise ConfigError(
+                f"no Zotero API key for {zotero.url}",
+                hint="run 'refsync login', or set ZOTERO_API_KEY",
+            )
+        client = ZoteroClient(zotero, api_key, library=library)
+        mirror = Mirror.open(self.settings.cache_dir, library, local=zotero.local)
+        try:
+            sync_mirror(client, mirror)
+        except BaseException:
+            client.close()
+            raise
+        return client, mirror
+
+    def add(
+        self,
+        candidates: Sequence[Candidate],
+        *,
+        collection: str = "",
+        tags: Sequence[str] = (),
+        dry_run: bool = False,
+    ) -> list[Outcome]:
+        """Add works to the library unless they are already there (then file them into
+        ``collection`` and ``tags``); one outcome per candidate, in order."""
+        client, mirror = self._synced_mirror()
+        with client, mirror, WriteJournal.open(self.settings.cache_dir, mirror.library) as journal:
+            collection_key = (
+                next(iter(collection_keys(collection, mirror.collections())))
+                if collection else ""
+            )
+            return add_references(
+                candidates, _MirrorWriter(client, mirror), journal,
+                matchers=list(self.registry.matchers.values()),
+                collection=collection_key, tags=tags, dry_run=dry_run,
+            )
+
+    def candidates_from_dois(
+        self, inputs: Sequence[str], *, refresh: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[Candidate]:
+        """Resolve inputs for :meth:`add`; an input naming several DOIs gives one candidate
+        per DOI, named by its DOI."""
+        results = self.resolve(inputs, refresh=refresh, progress=progress)
+        per_input = Counter(r.input for r in results)
+        return [Candidate(r.input if per_input[r.input] == 1 else r.doi, r.reference, r.error)
+                for r in results]
+
+    def duplicates(self, target: Target | None = None) -> list[Group]:
+        """Groups of library items that are one work (within ``target``'s selection)."""
+        client, mirror = self._synced_mirror(target.library if target else None)
+        with client, mirror:
+            items = mirror.items()
+            if target is not None:
+                items = select_items(target, items, mirror.collections())
+            return duplicate_groups(items, list(self.registry.matchers.values()))
 
     def login(self, api_key: str) -> tuple[str, str]:
         """Check the key against the configured Zotero server, store it in the keyring, and
@@ -155,3 +219,35 @@ class Refsync:
         exporter = self.registry.exporter(fmt or self.settings.format)
         keys = assign_keys(refs, self.registry.key_formatter(self.settings.citekey))
         return exporter.export({keys[identity(ref)]: ref for ref in refs})
+
+
+class _MirrorWriter:
+    """The library as :func:`add_references` sees it: the mirror for reading, the client for
+    writing, each write guarded by the last library version this run saw."""
+
+    def __init__(self, client: ZoteroClient, mirror: Mirror) -> None:
+        self._client, self._mirror = client, mirror
+        self._version = mirror.version or 0
+
+    def items(self) -> list[Reference]:
+        return self._mirror.items()
+
+    def has(self, key: str) -> bool:
+        return self._mirror.item(key) is not None
+
+    def refresh(self) -> None:
+        sync_mirror(self._client, self._mirror)
+        self._version = self._mirror.version or 0
+
+    def write(self, payloads: Sequence[Mapping[str, Any]]) -> list[ObjectResult]:
+        report = self._client.create_items(payloads, library_version=self._version)
+        self._version = report.version
+        results = []
+        for i, payload in enumerate(payloads):
+            if i in report.failed:
+                failure = report.failed[i]
+                results.append(ObjectResult(False, failure.key or payload.get("key", ""),
+                                            failure.code, failure.message))
+            else:
+                results.append(ObjectResult(True, str(payload.get("key", ""))))
+        return results

@@ -7,6 +7,7 @@ Exit codes: 0 success; 1 an input or a service failed; 2 bad usage or configurat
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from collections.abc import Iterator, Sequence
@@ -288,3 +289,84 @@ def pull(ctx: click.Context, collection: str | None, subcollections: bool, tags:
     for plan in plans:
         click.echo(f"{plan.target.label}: {plan.summary()}"
                    + ("" if plan.changed else " (unchanged, not rewritten)"), err=True)
+
+
+def _library_options(func: Any) -> Any:
+    """The options every command that writes to or reads a whole library shares."""
+    for option in reversed([
+        click.option("--library", help="'user:ID' or 'group:ID' instead of the configured one."),
+        click.option("--collection", default="", help="Collection (name, key or path)."),
+        click.option("--tag", "tags", multiple=True, help="Tag (repeat for several)."),
+        click.option("--dry-run", is_flag=True, help="Decide and report, but write nothing."),
+        click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts."),
+    ]):
+        func = option(func)
+    return func
+
+
+def _report(outcomes: Sequence[Any], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps([o.as_json() for o in outcomes], indent=1, ensure_ascii=False))
+        return
+    for o in outcomes:
+        score = f" {o.score:.2f}" if o.score is not None else ""
+        click.echo(f"{o.action:8} {o.key or '-':8}  {o.input}  ({o.reason}{score})")
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1)
+@click.option("--from", "from_file", type=click.File("r", encoding="utf-8"),
+              help="Read DOIs or a reference list from FILE ('-' for standard input).")
+@_library_options
+@click.pass_context
+def add(ctx: click.Context, inputs: Sequence[str], from_file: Any, library: str | None,
+        collection: str, tags: Sequence[str], dry_run: bool, as_json: bool) -> None:
+    """Add works by DOI to Zotero, unless they are already there.
+
+    A work already in the library (same DOI, ISBN, PMID, arXiv id, or same title, authors and
+    year) is not created again: it is filed into --collection and --tag instead. Every input
+    gets one line: created, existing or failed, with the item key and the reason.
+
+    \b
+    Example:
+      refsync add 10.1038/nrc3239 --collection neuro-immune --tag to-read
+    """
+    texts = [sys.stdin.read() if item == "-" else item for item in inputs]
+    if from_file is not None:
+        texts.append(from_file.read())
+    if not texts:
+        raise click.UsageError("give DOIs as arguments, '-' for standard input, or --from FILE")
+    app = _app(ctx, **{"zotero.library": library})
+    candidates = app.candidates_from_dois(texts)
+    outcomes = app.add(candidates, collection=collection, tags=tags, dry_run=dry_run)
+    _report(outcomes, as_json)
+    if any(o.action == "failed" for o in outcomes):
+        ctx.exit(EXIT_FAILED)
+
+
+@cli.command()
+@click.option("--library", help="'user:ID' or 'group:ID' instead of the configured one.")
+@click.option("--collection", default="", help="Only this collection (name, key or path).")
+@click.option("--tag", "tags", multiple=True, help="Only items with this tag (repeat for AND).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.pass_context
+def dedupe(ctx: click.Context, library: str | None, collection: str, tags: Sequence[str],
+           as_json: bool) -> None:
+    """Report the duplicates already inside a library, with the reason for each group.
+
+    \b
+    Example:
+      refsync dedupe --collection neuro-immune
+    """
+    app = _app(ctx, **{"zotero.library": library})
+    target = Target(collection=collection, subcollections=True, tags=tuple(tags),
+                    library=library or "") if (collection or tags) else None
+    groups = app.duplicates(target)
+    if as_json:
+        click.echo(json.dumps({"groups": [
+            {"items": [r.key for r in g.items], "reason": g.reason} for g in groups]}, indent=1))
+        return
+    for group in groups:
+        titles = "; ".join(f"{r.key} {r.title[:60]!r}" for r in group.items)
+        click.echo(f"{group.reason}: {titles}")
+    click.echo(f"{len(groups)} duplicate groups.", err=True)

@@ -14,7 +14,7 @@ from .config import Target
 from .errors import NotFoundError
 from .model import Reference
 
-__all__ = ["ALWAYS_EXCLUDED", "CollectionRow", "select_items"]
+__all__ = ["ALWAYS_EXCLUDED", "CollectionRow", "collection_keys", "select_items"]
 
 #: never bibliography entries (Zotero child and non-bibliographic types)
 ALWAYS_EXCLUDED = frozenset({"note", "attachment", "annotation"})
@@ -41,7 +41,7 @@ def select_items(
     excluded = set(target.exclude_types)
     live = [r for r in live if r.item_type not in excluded]
     if target.collection:
-        wanted = _collection_keys(target.collection, collections, target.subcollections)
+        wanted = collection_keys(target.collection, collections, target.subcollections)
         live = [r for r in live if wanted.intersection(r.collections)]
     if target.tags:
         _check_tags(target.tags, everything)
@@ -49,7 +49,12 @@ def select_items(
     return live
 
 
-def _collection_keys(spec: str, rows: Sequence[CollectionRow], deep: bool) -> set[str]:
+def collection_keys(spec: str, rows: Sequence[CollectionRow], deep: bool = False) -> set[str]:
+    """The key of the collection ``spec`` names (by name, key or path), and with ``deep`` the
+    keys of all collections below it.
+
+    :raises NotFoundError: for an unknown or ambiguous name, listing the closest names.
+    """
     by_key = {row.key: row for row in rows}
     paths = {_path(row, by_key): row.key for row in rows}
     matches = (

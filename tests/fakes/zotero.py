@@ -305,6 +305,7 @@ class FakeZotero:
             self.write_tokens: set[tuple[str, str]] = set()
             self.faults: list[Fault] = []
             self.extra_headers: list[dict[str, str]] = []
+            self.slow_methods: list[tuple[str, float]] = []
             self.requests: list[LoggedRequest] = []
             self.scheduled: list[tuple[int, Callable[[], None]]] = []
             self.latency = 0.0  # seconds added to every response: a network round trip
@@ -339,9 +340,13 @@ class FakeZotero:
             status, "Server error")
         self.faults.append(Fault(status, headers, text, times, after, path))
 
-    def delay_next(self, seconds: float, *, times: int = 1) -> None:
-        """Make the next responses slow, to trigger client timeouts."""
-        self.extra_headers.extend({"X-Fake-Delay": f"{seconds:g}"} for _ in range(times))
+    def delay_next(self, seconds: float, *, times: int = 1, method: str = "") -> None:
+        """Make the next responses (to ``method`` requests only, if given) slow, to trigger
+        client timeouts; the request itself is still carried out, as on a real server."""
+        if method:
+            self.slow_methods.extend((method, seconds) for _ in range(times))
+        else:
+            self.extra_headers.extend({"X-Fake-Delay": f"{seconds:g}"} for _ in range(times))
 
     def backoff_next(self, seconds: float) -> None:
         """Add a ``Backoff`` header to the next response (server under load)."""
@@ -369,6 +374,10 @@ class FakeZotero:
                 return fault.status, {**fault.headers, "Content-Type": "text/plain"}, \
                     fault.body.encode()
             extra = self.extra_headers.pop(0) if self.extra_headers else {}
+            slow = next((s for s in self.slow_methods if s[0] == request.method), None)
+            if slow:
+                self.slow_methods.remove(slow)
+                extra = {**extra, "X-Fake-Delay": f"{slow[1]:g}"}
             try:
                 status, headers, body = self._route(request)
             except HTTPFailure as exc:

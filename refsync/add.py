@@ -1,0 +1,229 @@
+"""The ``add`` and ``import`` use case: put works into a Zotero library without ever creating a
+twin, and say for every input what happened and why.
+
+Receives the library as a :class:`LibraryWriter` (the app adapts the mirror and the Zotero
+client to it) and the matchers; never builds adapters itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from .dedupe import find_existing
+from .errors import RefsyncError, RemoteError, ZoteroError
+from .hookspecs import Matcher
+from .journal import WriteJournal, new_item_key
+from .match import MatchSettings
+from .model import Reference
+
+__all__ = ["Candidate", "LibraryWriter", "ObjectResult", "Outcome", "add_references"]
+
+BATCH = 50  # the Web API's limit per write request (413 above)
+ATTEMPTS = 3  # decisions made again after a 412, as the desktop client restarts its sync
+Action = Literal["created", "existing", "failed"]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One input as the user gave it (a DOI, a text, a .bib key) and what it resolved to."""
+
+    input: str
+    reference: Reference | None = None
+    error: RefsyncError | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one input; ``key`` is the Zotero item created or matched."""
+
+    input: str
+    action: Action
+    key: str | None
+    reason: str
+    score: float | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"input": self.input, "action": self.action, "key": self.key,
+                "reason": self.reason, "score": self.score}
+
+
+@dataclass(frozen=True)
+class ObjectResult:
+    """The server's verdict on one object of a write."""
+
+    ok: bool
+    key: str
+    code: int = 0
+    message: str = ""
+
+
+class LibraryWriter(Protocol):
+    """The library as the use case needs it: current records, a refresh, and batched writes
+    that carry ``If-Unmodified-Since-Version`` and a ``Zotero-Write-Token``."""
+
+    def items(self) -> list[Reference]: ...
+
+    def has(self, key: str) -> bool: ...
+
+    def refresh(self) -> None: ...
+
+    def write(self, payloads: Sequence[Mapping[str, Any]]) -> list[ObjectResult]:
+        """Write ≤ 50 objects; raises a 412 :class:`RemoteError` if the library moved on."""
+        ...
+
+
+@dataclass
+class _Plan:
+    outcomes: dict[int, Outcome] = field(default_factory=dict)
+    creates: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    updates: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    repeats: dict[int, int] = field(default_factory=dict)
+
+
+def add_references(
+    candidates: Sequence[Candidate],
+    library: LibraryWriter,
+    journal: WriteJournal,
+    *,
+    matchers: Sequence[Matcher] = (),
+    match_settings: MatchSettings | None = None,
+    collection: str = "",
+    tags: Sequence[str] = (),
+    dry_run: bool = False,
+) -> list[Outcome]:
+    """Match every candidate against the library (and the batch) and create only new works.
+
+    Pending writes of an earlier, interrupted run are reconciled first. A work already in the
+    library is put into ``collection`` and given ``tags`` instead of being created again.
+
+    :returns: one outcome per candidate, in input order.
+    """
+    if not dry_run:
+        _reconcile(library, journal)
+    done: dict[int, Outcome] = {}
+    repeats: dict[int, int] = {}
+    for _ in range(ATTEMPTS):
+        todo = [i for i in range(len(candidates)) if i not in done]
+        plan = _decide(candidates, todo, library.items(), matchers, match_settings,
+                       collection, tags)
+        repeats.update(plan.repeats)
+        if dry_run:
+            done.update(plan.outcomes)
+            break
+        try:
+            _carry_out(plan, library, journal, done)
+        except RemoteError as exc:
+            if exc.status != 412:
+                raise
+            library.refresh()  # someone wrote meanwhile: look again before writing
+            continue
+        break
+    else:
+        raise ZoteroError("the library kept changing while refsync wrote to it",
+                          service="zotero", hint="run the command again")
+    for i, first in sorted(repeats.items()):
+        original = done[first]
+        done[i] = Outcome(candidates[i].input, "existing" if original.key else original.action,
+                          original.key, f"same work as input {first + 1} "
+                          f"('{candidates[first].input}'): {original.reason}", original.score)
+    return [done[i] for i in range(len(candidates))]
+
+
+def _reconcile(library: LibraryWriter, journal: WriteJournal) -> None:
+    pending = journal.pending()
+    if not pending:
+        return
+    library.refresh()
+    landed = [p["key"] for p in pending if library.has(p["key"])]
+    journal.settle(landed)
+    resend = [p for p in pending if p["key"] not in set(landed)]
+    for start in range(0, len(resend), BATCH):
+        results = library.write(resend[start:start + BATCH])
+        journal.settle(r.key for r in results if r.ok or _already_there(r) or _refused(r))
+    library.refresh()
+
+
+def _decide(candidates: Sequence[Candidate], todo: Sequence[int], records: list[Reference],
+            matchers: Sequence[Matcher], settings: MatchSettings | None, collection: str,
+            tags: Sequence[str]) -> _Plan:
+    plan = _Plan()
+    usable = [i for i in todo if candidates[i].reference is not None]
+    for i in todo:
+        error = candidates[i].error
+        if candidates[i].reference is None:
+            plan.outcomes[i] = Outcome(candidates[i].input, "failed", None,
+                                       error.message if error else "nothing to add")
+    refs = [candidates[i].reference for i in usable]
+    found = find_existing([r for r in refs if r is not None], records, matchers, settings)
+    for i, existing in zip(usable, found, strict=True):
+        if existing.same_as is not None:
+            plan.repeats[i] = usable[existing.same_as]
+        elif duplicate := existing.duplicate:
+            ref, decision = duplicate
+            plan.outcomes[i] = Outcome(candidates[i].input, "existing", ref.key,
+                                       decision.reason, round(decision.score, 3))
+            if update := _membership(ref, collection, tags):
+                plan.updates.append((i, update))
+        else:
+            payload = _new_item(existing.candidate, collection, tags)
+            related = ", ".join(f"{r.key} ({d.reason})" for r, d in existing.matches)
+            reason = f"new; related to {related}" if related else "new; no match in the library"
+            plan.outcomes[i] = Outcome(candidates[i].input, "created", None, reason)
+            plan.creates.append((i, payload))
+    return plan
+
+
+def _carry_out(plan: _Plan, library: LibraryWriter, journal: WriteJournal,
+               done: dict[int, Outcome]) -> None:
+    """Send creates then updates, batch by batch; outcomes of finished batches are kept even
+    when a later batch hits a 412 and the rest is decided again."""
+    journal.record(payload for _, payload in plan.creates)
+    for i, outcome in plan.outcomes.items():
+        if outcome.action == "failed":
+            done[i] = outcome
+    for writes, creating in ((plan.creates, True), (plan.updates, False)):
+        for start in range(0, len(writes), BATCH):
+            batch = writes[start:start + BATCH]
+            results = library.write([payload for _, payload in batch])
+            for (i, payload), result in zip(batch, results, strict=True):
+                outcome = plan.outcomes[i]
+                if result.ok or (creating and _already_there(result)):
+                    done[i] = Outcome(outcome.input, outcome.action, payload["key"],
+                                      outcome.reason, outcome.score)
+                else:
+                    done[i] = Outcome(outcome.input, "failed", outcome.key,
+                                      f"Zotero refused it ({result.code} {result.message})")
+            if creating:
+                journal.settle(r.key for r in results
+                               if r.ok or _already_there(r) or _refused(r))
+    for i, outcome in plan.outcomes.items():
+        done.setdefault(i, outcome)  # existing works that needed no update
+
+
+def _membership(ref: Reference, collection: str, tags: Sequence[str]) -> dict[str, Any] | None:
+    collections = sorted({*ref.collections, collection} - {""})
+    all_tags = sorted({*ref.tags, *tags})
+    if collections == sorted(ref.collections) and all_tags == sorted(ref.tags):
+        return None
+    return {"key": ref.key, "version": ref.version, "collections": collections,
+            "tags": [{"tag": t} for t in all_tags]}
+
+
+def _new_item(ref: Reference, collection: str, tags: Sequence[str]) -> dict[str, Any]:
+    data = ref.to_zotero()
+    data.update(key=new_item_key(), version=0,
+                collections=[collection] if collection else [],
+                tags=[{"tag": t} for t in sorted({*ref.tags, *tags})])
+    return data
+
+
+def _already_there(result: ObjectResult) -> bool:
+    """A create with ``version: 0`` whose key exists answers 412: an earlier attempt landed."""
+    return result.code == 412 and "expected 0" in result.message
+
+
+def _refused(result: ObjectResult) -> bool:
+    """Failures a re-send cannot fix (bad data, missing collection, too long)."""
+    return not result.ok and result.code in (400, 404, 409, 413)

@@ -1,0 +1,66 @@
+"""Writes announced before they are sent, so a crash or timeout never leads to a second copy.
+
+Every new item gets its Zotero key on this machine (the Web API accepts client keys with
+``version: 0``; a repeat of a create that already landed then fails with 412 instead of creating
+a twin). The key and payload are stored and fsync'd here first; the next run reconciles them
+with the library before it sends anything else. Adapter for the local file system.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+__all__ = ["WriteJournal", "new_item_key"]
+
+_KEY_CHARS = "23456789ABCDEFGHIJKLMNPQRSTUVWXYZ"  # the dataserver's key alphabet
+
+
+def new_item_key() -> str:
+    return "".join(secrets.choice(_KEY_CHARS) for _ in range(8))
+
+
+class WriteJournal:
+    """Pending creates of one library, keyed by the client-chosen item key."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA synchronous = FULL")  # a recorded write must survive a crash
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS pending (key TEXT PRIMARY KEY, payload TEXT NOT NULL)"
+        )
+
+    @classmethod
+    def open(cls, cache_dir: Path, library: str) -> WriteJournal:
+        return cls(cache_dir / "zotero" / f"{library.replace(':', '-')}.pending.sqlite")
+
+    def record(self, payloads: Iterable[Mapping[str, Any]]) -> None:
+        rows = [(p["key"], json.dumps(p, sort_keys=True)) for p in payloads]
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany("INSERT OR REPLACE INTO pending VALUES (?, ?)", rows)
+
+    def pending(self) -> list[dict[str, Any]]:
+        return [json.loads(row[0]) for row in
+                self._db.execute("SELECT payload FROM pending ORDER BY rowid")]
+
+    def settle(self, keys: Iterable[str]) -> None:
+        """Forget writes that the library now holds (or that the server refused for good)."""
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany("DELETE FROM pending WHERE key = ?", [(k,) for k in keys])
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> WriteJournal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
