@@ -338,14 +338,18 @@ class MatchIndex:
     """A library prepared for many look-ups: normalised once, blocked by identifier, rare title
     words and first author + year, so each look-up scores a handful of pairs, not the library.
 
+    :param settings: thresholds; by default those of the registry's core matchers (which carry
+        ``[plugins.matchers]``), else :class:`MatchSettings` defaults.
     :param matchers: plugin matchers consulted on every blocked pair besides the core rules
         (instances of :class:`CoreMatcher` are skipped: the index runs those natively).
     """
 
     def __init__(self, refs: Iterable[Reference], settings: MatchSettings | None = None,
                  matchers: Iterable[Matcher] = ()) -> None:
-        self.settings = settings or MatchSettings()
-        self.matchers = tuple(m for m in matchers if not isinstance(m, CoreMatcher))
+        given = tuple(matchers)
+        core = next((m.settings for m in given if isinstance(m, CoreMatcher)), MatchSettings())
+        self.settings = settings or core
+        self.matchers = tuple(m for m in given if not isinstance(m, CoreMatcher))
         with _collector_paused():
             self._items = [fingerprint(r) for r in refs]
             self._rarity = Counter(chain.from_iterable(set(i.title.tokens) for i in self._items))

@@ -71,3 +71,13 @@ def test_index_runs_built_ins_natively_and_third_party_matchers_on_blocked_pairs
     found = index.find(ref("Notes on the Analytical Engine."))
     assert [r for r, _ in found] == [library[0]]
     assert "Notes on the analytical engine" in calls
+
+
+def test_configured_thresholds_reach_the_index_through_the_registry() -> None:
+    stored = ref("Notes on the analytical engine")
+    later = Reference("journalArticle", {"title": "Notes on the analytical engine",
+                                         "date": "1844"}, AUTHORS)
+    lenient = registry().matchers.values()
+    strict = registry(Settings(plugins={"matchers": {"duplicate_threshold": 0.999999}}))
+    assert MatchIndex([stored], matchers=lenient).find(later)
+    assert MatchIndex([stored], matchers=strict.matchers.values()).find(later) == []

@@ -40,5 +40,6 @@ class TitleMatcher(CoreMatcher):
 
 @hookimpl
 def register_matchers(settings: Settings) -> Iterable[Matcher]:
+    """Both core matchers, sharing the thresholds of ``[plugins.matchers]``."""
     match_settings = MatchSettings.from_mapping(settings.plugin_config("matchers"))
     return [IdentifierMatcher(match_settings), TitleMatcher(match_settings)]
