@@ -188,6 +188,7 @@ def _identifier_decision(a: Fingerprint, b: Fingerprint) -> Decision | None:
 # log-odds weights; tuned on DBLP-ACM and Cora (bench/dedup_quality.py), kept round on purpose
 _EXACT_TITLE = 8.0
 _TITLE_SLOPE = 0.6  # log-odds lost per point of title similarity below 100
+_LONG_TITLE_BONUS = 1.5  # reached at 11 words
 _SHORT_TITLE_CAP = 3.0  # one- or two-word titles say little on their own
 _GENERIC_TITLE_CAP = 0.5  # "Editorial", "Preface": only authors and year can tell them apart
 # comparing shortened titles is weaker evidence: "Deep learning" may be a different work from
@@ -203,6 +204,9 @@ def _field_decision(a: Fingerprint, b: Fingerprint, settings: MatchSettings,
                     recurring: bool) -> Decision:
     sim, compared_a, compared_b, variant = _title_similarity(a, b)
     weight = max(-10.0, _EXACT_TITLE - (100.0 - sim) * _TITLE_SLOPE) - _VARIANT_PENALTY[variant]
+    if sim >= 99.5:  # the longer an identical title, the less likely two works share it
+        words = min(len(compared_a.tokens), len(compared_b.tokens))
+        weight += min(_LONG_TITLE_BONUS, 0.25 * max(0, words - 5))
     generic = compared_a.generic or compared_b.generic
     if generic:
         weight = min(weight, _GENERIC_TITLE_CAP)
