@@ -120,6 +120,10 @@ class FakeCrossref:
             clone = copy.deepcopy(originals[(n - 1) % len(originals)])
             clone["DOI"] = f"{prefix}{n}"
             clone["URL"] = f"https://doi.org/{prefix}{n}"
+            # the landing page and full-text links name the original DOI: a clone has its own
+            clone["resource"] = {"primary": {"URL": f"https://example.org/{prefix}{n}"}}
+            clone.pop("link", None)
+            clone.pop("relation", None)
             dois.append(self.add_work(clone))
         return dois
 

@@ -28,7 +28,8 @@ KEY_CHARS = "23456789ABCDEFGHIJKLMNPQRSTUVWXYZ"  # dataserver Zotero_ID::isValid
 API_KEY = "FakeKey0123456789abcdefg"
 USER_ID = 123
 GROUP_ID = 456
-# /itemFields as served in 2026 (web-library fixture item-fields.json): pyzotero's update_item()
+# /itemFields as served in 2026 (web-library fixture item-fields.json) plus the fields of newer
+# item types from zotero-schema (dataset, standard); pyzotero's update_item()
 # checks payload keys against it before every PATCH.
 ITEM_FIELDS = (
     "numPages numberOfVolumes abstractNote accessDate applicationNumber archive archiveID "
@@ -44,7 +45,9 @@ ITEM_FIELDS = (
     "reporter reporterVolume repository rights runningTime scale section series seriesNumber "
     "seriesText seriesTitle session shortTitle studio subject system title presentationType "
     "thesisType mapType manuscriptType letterType url university versionNumber volume "
-    "websiteTitle websiteType"
+    "websiteTitle websiteType "
+    # fields of newer item types (dataset, standard) in zotero-schema
+    "format identifier number organization repositoryLocation status type"
 ).split()
 # item types (web-library fixture item-types.json, plus the non-listed child/newer types)
 ITEM_TYPES = (

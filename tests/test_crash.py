@@ -1,0 +1,53 @@
+"""Kill refsync at random moments while it writes to Zotero, run it again, and count.
+
+Each round adds a fresh set of works with a real `refsync add` process against the loopback
+servers, kills it with SIGKILL after a random delay, then runs the same command to the end.
+Afterwards the library must hold every work exactly once.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from fakes.crossref import FakeCrossref
+from fakes.zotero import API_KEY, FakeZotero
+
+ROUNDS = 50
+PER_ROUND = 60  # two write batches (the API takes at most 50 objects per request)
+
+
+def test_killed_runs_never_leave_duplicates(crossref: FakeCrossref, zotero: FakeZotero,
+                                            tmp_path: Path) -> None:
+    dois = crossref.clone_works(ROUNDS * PER_ROUND, prefix="10.5555/crash.")
+    zotero.latency = 0.01  # a little network time, so kills land inside requests too
+    env = {**os.environ, "REFSYNC_CROSSREF_URL": crossref.url, "REFSYNC_MAILTO": "ci@example.org",
+           "REFSYNC_ZOTERO_URL": zotero.url, "ZOTERO_LIBRARY": "user:123",
+           "ZOTERO_API_KEY": API_KEY, "REFSYNC_CACHE_DIR": str(tmp_path / "cache")}
+    rng = random.Random(20261123)
+    killed_while_writing = 0
+    for round_ in range(ROUNDS):
+        batch = dois[round_ * PER_ROUND:(round_ + 1) * PER_ROUND]
+        command = [sys.executable, "-m", "refsync", "add", *batch]
+        posts_before = sum(r.method == "POST" for r in zotero.requests)
+        proc = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.3, 1.6))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        killed_while_writing += sum(r.method == "POST" for r in zotero.requests) > posts_before
+        finished = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True,
+                                  text=True, timeout=120)
+        assert finished.returncode == 0, finished.stderr
+        counts = Counter(d.get("DOI", "").lower() for d in zotero.items.values())
+        assert all(counts[doi] == 1 for doi in dois[:(round_ + 1) * PER_ROUND]), (
+            f"round {round_}: {[(d, counts[d]) for d in batch if counts[d] != 1]}\n{finished.stdout}")
+    assert len(zotero.items) == ROUNDS * PER_ROUND
+    print(f"{ROUNDS} kills, {killed_while_writing} after the first write request was sent")
+    assert killed_while_writing >= ROUNDS // 5  # the kills did hit the write phase
