@@ -300,7 +300,7 @@ def _year_evidence(a: Fingerprint, b: Fingerprint, settings: MatchSettings,
         return _YEAR_SAME, "year"
     if gap <= settings.year_tolerance and not strict:
         return _YEAR_NEAR, f"year ±{gap}"
-    return (_YEAR_FAR if gap <= 2 and not strict else _YEAR_VERY_FAR), f"years {a.year}/{b.year}"
+    return (_YEAR_FAR if gap <= 2 else _YEAR_VERY_FAR), f"years {a.year}/{b.year}"
 
 
 def _same_container(a: Fingerprint, b: Fingerprint) -> bool:
@@ -357,7 +357,12 @@ class MatchIndex:
         with _collector_paused():
             self._items = [fingerprint(r) for r in refs]
             self._rarity = Counter(chain.from_iterable(set(i.title.tokens) for i in self._items))
-            self._titles = Counter(item.title.text for item in self._items)
+            shared = Counter(item.title.text for item in self._items)
+            # who published under each title held more than once: a series, or copies?
+            self._bylines: dict[str, set[tuple[str, int | None]]] = defaultdict(set)
+            for item in self._items:
+                if shared[item.title.text] > 1:
+                    self._bylines[item.title.text].add(_byline(item))
             self._blocks: dict[tuple[str, ...], list[int]] = defaultdict(list)
             for i, item in enumerate(self._items):
                 for key in _block_keys(item, self._rarity):
@@ -428,17 +433,21 @@ class MatchIndex:
         if not within and not self.matchers and by_id is None and fuzz.token_set_ratio(
                 a.title.text, b.title.text, score_cutoff=self.settings.prefilter) == 0:
             return Decision("distinct", 0.0, "titles differ"), False
-        # how many other records carry one of these two titles: a title shared across a library
-        # is a column or a series name, not evidence (the idea behind IDF weighting)
-        others = self._titles.get(a.title.text, 0) + (
-            self._titles.get(b.title.text, 0) if b.title.text != a.title.text else 0) - 1 - within
-        decision = _decide(a, b, self.settings, recurring=others > 0)
+        # a title that other authors or other years also carry is a column or a series name, not
+        # evidence (the idea behind IDF weighting); copies of one work do not make it one
+        bylines = self._bylines.get(a.title.text, set()) | self._bylines.get(b.title.text, set())
+        recurring = bool(bylines - {_byline(a), _byline(b)})
+        decision = _decide(a, b, self.settings, recurring=recurring)
         for matcher in self.matchers:
             verdict = matcher.match(a.ref, b.ref)
             if verdict and verdict.score >= self.settings.duplicate_threshold and (
                     decision.kind != "duplicate" or verdict.score > decision.score):
                 decision = Decision("duplicate", verdict.score, f"{matcher.name}: {verdict.reason}")
         return decision, False
+
+
+def _byline(item: Fingerprint) -> tuple[str, int | None]:
+    return item.first_author, item.year
 
 
 def _block_keys(item: Fingerprint, rarity: Counter[str]) -> list[tuple[str, ...]]:

@@ -310,3 +310,11 @@ def test_same_title_and_authors_years_apart_is_another_work() -> None:
     decision = compare(first, later)
     assert decision.kind == "distinct"
     assert "years 2006/2012" in decision.reason
+
+
+def test_copies_already_in_the_library_do_not_hide_a_third() -> None:
+    online_first = paper("Sparse coding of natural images", "Olshausen, Bruno", year="1996")
+    in_print = paper("Sparse Coding of Natural Images", "Olshausen, B.", year="1997")
+    found = MatchIndex([online_first, in_print]).find(
+        paper("Sparse coding of natural images.", "Olshausen, Bruno A.", year="1997"))
+    assert [d.kind for _, d in found] == ["duplicate", "duplicate"]
