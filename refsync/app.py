@@ -5,8 +5,8 @@ A thin facade so that Python users get what the CLI gets without the CLI.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
 from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -93,10 +93,16 @@ class Refsync:
         plans = []
         for target in targets:
             view = self._library_view(target, views)
+            collections = view.collections()
+            # a collection's items come from the membership index; a tag filter needs the whole
+            # library, to tell an unknown tag from one that selects nothing here
+            items = (view.items_in(collection_keys(target.collection, collections,
+                                                   target.subcollections))
+                     if target.collection and not target.tags else view.items())
             plans.append(plan_pull(
                 target,
-                items=view.items(),
-                collections=view.collections(),
+                items=items,
+                collections=collections,
                 path=self.project_dir / target.output,
                 lock=self._lock,
                 exporter=self.registry.exporter(target.format or self.settings.format),

@@ -109,7 +109,7 @@ class Settings:
     )
 
     def plugin_config(self, name: str) -> dict[str, Any]:
-        """The ``[plugins.NAME]`` table, with ``{ env = "VAR" }`` values read from the environment."""
+        """The ``[plugins.NAME]`` table; ``{ env = "VAR" }`` values come from the environment."""
         table = self.plugins.get(name, {})
         return {
             k: os.environ.get(v["env"], "") if isinstance(v, Mapping) and "env" in v else v
@@ -204,7 +204,8 @@ def load_settings(
     source = str(project or user_file)
     if "target" in merged:
         merged["targets"] = merged.pop("target")
-    return _build(Settings, merged, source, "")
+    settings: Settings = _build(Settings, merged, source, "")
+    return settings
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -251,7 +252,7 @@ def _build(cls: type[Any], table: Mapping[str, Any], source: str, path: str) -> 
 def _coerce(hint: Any, value: Any, source: str, where: str) -> Any:
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         if not isinstance(value, Mapping):
             raise ConfigError(f"{source}: {where}: expected a table")
         return _build(hint, value, source, f"{where}.")

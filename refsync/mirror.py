@@ -16,10 +16,10 @@ from queue import SimpleQueue
 from typing import Any, Protocol
 
 from .errors import RefsyncError, ZoteroError
-from .model import Reference
+from .model import Collection, Reference
 from .zotero import Page, ZoteroClient
 
-__all__ = ["Collection", "LibraryView", "Mirror", "SyncStats", "descendants", "sync_mirror"]
+__all__ = ["LibraryView", "Mirror", "SyncStats", "sync_mirror"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -42,22 +42,6 @@ _DROP = "".join(f"DROP TABLE IF EXISTS {t};" for t in ("meta", "items", "collect
 ATTEMPTS = 3
 
 
-@dataclass(frozen=True)
-class Collection:
-    """A Zotero collection; ``parent`` is ``""`` at the top level (the API says ``false``)."""
-
-    key: str
-    name: str
-    parent: str = ""
-    version: int = 0
-
-    @classmethod
-    def from_zotero(cls, obj: dict[str, Any]) -> Collection:
-        data = obj.get("data", obj)
-        return cls(str(data["key"]), str(data.get("name", "")),
-                   str(data.get("parentCollection") or ""), int(data.get("version", 0) or 0))
-
-
 class LibraryView(Protocol):
     """What pull reads from a library, whether a synced :class:`Mirror` or a snapshot file."""
 
@@ -76,23 +60,8 @@ class LibraryView(Protocol):
         ...
 
     def items_in(self, collection_keys: Iterable[str]) -> list[Reference]:
-        """Items directly in any of the collections (walk subcollections with descendants)."""
+        """Items directly in any of the collections (``select.collection_keys`` walks the tree)."""
         ...
-
-
-def descendants(collections: Iterable[Collection], key: str) -> set[str]:
-    """``key`` and every collection below it: the API never returns subcollection items with
-    their parent's (Zotero Web API v3 docs), so pull walks the tree itself."""
-    children: dict[str, list[str]] = {}
-    for coll in collections:
-        children.setdefault(coll.parent, []).append(coll.key)
-    found, stack = set(), [key]
-    while stack:
-        current = stack.pop()
-        if current not in found:
-            found.add(current)
-            stack.extend(children.get(current, ()))
-    return found
 
 
 @dataclass(frozen=True)
@@ -184,7 +153,7 @@ class Mirror:
 
     def items_in(self, collection_keys: Iterable[str], *,
                  include_trashed: bool = False) -> list[Reference]:
-        """Items directly in any of ``collection_keys`` (see :func:`descendants`)."""
+        """Items directly in any of ``collection_keys``, read through the membership index."""
         keys = sorted(set(collection_keys))
         marks = ",".join("?" * len(keys))
         return self._references(

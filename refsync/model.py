@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-__all__ = ["Creator", "PartialDate", "Reference", "parse_date"]
+__all__ = ["Collection", "Creator", "PartialDate", "Reference", "parse_date"]
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,23 @@ def _valid(year: int | None, month: int | None, day: int | None) -> PartialDate:
     if day is not None and not 1 <= day <= 31:
         day = None
     return PartialDate(year, month, day if month else None)
+
+
+@dataclass(frozen=True)
+class Collection:
+    """A Zotero collection; ``parent`` is ``""`` at the top level (the API says ``false``)."""
+
+    key: str
+    name: str
+    parent: str = ""
+    version: int = 0
+
+    @classmethod
+    def from_zotero(cls, obj: Mapping[str, Any]) -> Collection:
+        """From a Zotero API collection object or its ``data``."""
+        data = obj.get("data", obj)
+        return cls(str(data["key"]), str(data.get("name", "")),
+                   str(data.get("parentCollection") or ""), int(data.get("version", 0) or 0))
 
 
 @dataclass(frozen=True)

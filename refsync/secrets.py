@@ -23,7 +23,7 @@ _NO_KEYRING_HINT = (
 
 
 def _account(api_url: str) -> str:
-    """Keys are stored per API server, so a test server or a Zotero mirror never sees the real key."""
+    """Keys are stored per API server, so a test server or a mirror never sees the real key."""
     return f"zotero:{api_url.rstrip('/')}"
 
 
@@ -63,6 +63,6 @@ def _keyring_usable() -> bool:
     # The 'fail' and 'null' backends have priority 0 or less: keyring found nothing real.
     backend = keyring.get_keyring()
     try:
-        return float(backend.priority) > 0  # type: ignore[attr-defined]
+        return float(backend.priority) > 0
     except Exception:  # a broken backend raises here on purpose (keyring docs)
         return False

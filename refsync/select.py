@@ -8,29 +8,19 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 
 from .config import Target
 from .errors import NotFoundError
-from .model import Reference
+from .model import Collection, Reference
 
-__all__ = ["ALWAYS_EXCLUDED", "CollectionRow", "collection_keys", "select_items"]
+__all__ = ["ALWAYS_EXCLUDED", "collection_keys", "select_items"]
 
 #: never bibliography entries (Zotero child and non-bibliographic types)
 ALWAYS_EXCLUDED = frozenset({"note", "attachment", "annotation"})
 
 
-@dataclass(frozen=True)
-class CollectionRow:
-    """A collection as the selection needs it: its key, name and parent key ('' at top)."""
-
-    key: str
-    name: str
-    parent: str = ""
-
-
 def select_items(
-    target: Target, items: Iterable[Reference], collections: Sequence[CollectionRow]
+    target: Target, items: Iterable[Reference], collections: Sequence[Collection]
 ) -> list[Reference]:
     """The live items a target takes, in no particular order.
 
@@ -49,7 +39,7 @@ def select_items(
     return live
 
 
-def collection_keys(spec: str, rows: Sequence[CollectionRow], deep: bool = False) -> set[str]:
+def collection_keys(spec: str, rows: Sequence[Collection], deep: bool = False) -> set[str]:
     """The key of the collection ``spec`` names (by name, key or path), and with ``deep`` the
     keys of all collections below it.
 
@@ -88,7 +78,7 @@ def collection_keys(spec: str, rows: Sequence[CollectionRow], deep: bool = False
     return keys
 
 
-def _path(row: CollectionRow, by_key: Mapping[str, CollectionRow]) -> str:
+def _path(row: Collection, by_key: Mapping[str, Collection]) -> str:
     parts, seen = [row.name], {row.key}
     while row.parent in by_key and row.parent not in seen:
         row = by_key[row.parent]

@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import RefsyncError
-from .mirror import Collection
-from .model import Reference
+from .model import Collection, Reference
 
 __all__ = ["SnapshotLibrary"]
 

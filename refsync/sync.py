@@ -7,7 +7,7 @@ Receives a library view and the plugins as arguments; never builds adapters itse
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,8 +18,8 @@ from .files import write_if_changed
 from .hookspecs import Exporter, KeyFormatter
 from .lockfile import Lock, LockEntry
 from .merge import entry_hash, merge_entries, split_bib
-from .model import Reference
-from .select import CollectionRow, select_items
+from .model import Collection, Reference
+from .select import select_items
 
 __all__ = ["PullPlan", "apply_pull", "plan_pull"]
 
@@ -66,7 +66,7 @@ def plan_pull(
     target: Target,
     *,
     items: Iterable[Reference],
-    collections: Sequence[CollectionRow],
+    collections: Sequence[Collection],
     path: Path,
     lock: Lock,
     exporter: Exporter,

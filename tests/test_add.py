@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-
 from fakes.crossref import FakeCrossref
 from fakes.zotero import API_KEY, FakeZotero
+
 from refsync.cli import cli
 
 PLOS = "10.1371/journal.pone.0033693"
@@ -127,10 +126,12 @@ def test_a_write_that_timed_out_is_reconciled_not_repeated(
 
 def test_dedupe_reports_groups_with_reasons(run, zotero: FakeZotero) -> None:
     a = zotero.add_item(title="Hallmarks of cancer: the next generation", date="2011",
-                        creators=[{"creatorType": "author", "firstName": "D.", "lastName": "Hanahan"}],
+                        creators=[{"creatorType": "author", "firstName": "D.",
+                                   "lastName": "Hanahan"}],
                         DOI="10.1016/j.cell.2011.02.013")
     b = zotero.add_item(title="Hallmarks of Cancer: The Next Generation", date="2011-03-04",
-                        creators=[{"creatorType": "author", "firstName": "Douglas", "lastName": "Hanahan"}])
+                        creators=[{"creatorType": "author", "firstName": "Douglas",
+                                   "lastName": "Hanahan"}])
     zotero.add_item(title="Something else entirely", date="2011")
     out = run("dedupe", "--json")
     assert out.exit_code == 0, out.stderr

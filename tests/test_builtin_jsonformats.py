@@ -47,7 +47,8 @@ def test_primary_creator() -> None:
 def test_csljson_item() -> None:
     [item] = json.loads(CslJsonExporter().export({"doe2019": CHAPTER}))
     assert item == {
-        "id": "doe2019", "citation-key": "doe2019", "type": "chapter", "title": "A chapter", "container-title": "The book",
+        "id": "doe2019", "citation-key": "doe2019", "type": "chapter", "title": "A chapter",
+        "container-title": "The book",
         "publisher": "Pub", "publisher-place": "Oslo", "event-place": "Oslo",
         "issued": {"date-parts": [[2019, 3]]}, "accessed": {"date-parts": [[2020, 1, 2]]},
         "page": "1-10", "DOI": "10.1/x", "collection-title": "Lecture Notes",

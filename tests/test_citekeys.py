@@ -8,7 +8,7 @@ import random
 from dataclasses import dataclass
 
 import pytest
-from test_bbt_fixtures import BBT, parse_bib, bbt_reference, load_items
+from test_bbt_fixtures import BBT, bbt_reference, load_items, parse_bib
 
 from refsync.builtin.citekeys import BBTDefault, register_key_formatters, title_words
 from refsync.citekeys import assign_keys, fold_ascii, identity, pinned_key, sanitize_key, suffix

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from fakes.zotero import API_KEY, FakeZotero
+
 from refsync.cli import cli
 from refsync.config import load_settings
 

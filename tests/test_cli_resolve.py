@@ -8,8 +8,8 @@ from pathlib import Path
 import bibtexparser
 import pytest
 from click.testing import CliRunner
-
 from fakes.crossref import FakeCrossref
+
 from refsync.cli import cli
 
 

@@ -44,7 +44,8 @@ def test_cache_folder_follows_xdg(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('[crossref]\nmialto = "x"\n', r"crossref\.mialto: unknown setting \(did you mean 'crossref\.mailto'\?\)"),
+        ('[crossref]\nmialto = "x"\n',
+         r"crossref\.mialto: unknown setting \(did you mean 'crossref\.mailto'\?\)"),
         ("[crossref]\ntimeout = \"soon\"\n", r"crossref\.timeout: expected a number"),
         ("[[target]]\ncolection = \"x\"\n", r"targets\[0\]\.colection: unknown setting"),
         ("[zotero\n", r"refsync\.toml: .*"),

@@ -13,7 +13,9 @@ from fakes.zotero import API_KEY, FakeZotero
 
 from refsync.config import Settings
 from refsync.errors import RefsyncError, ZoteroError
-from refsync.mirror import Collection, Mirror, descendants, sync_mirror
+from refsync.mirror import Mirror, sync_mirror
+from refsync.model import Collection
+from refsync.select import collection_keys
 from refsync.zotero import ZoteroClient
 
 
@@ -143,7 +145,8 @@ def test_deleted_collection_drops_membership_without_item_changes(
     key = zotero.add_item(title="A", collections=[coll, other])
     nested = zotero.add_item(title="B", collections=[sub])
     sync_mirror(client, mirror)
-    assert {r.key for r in mirror.items_in(descendants(mirror.collections(), coll))} == {
+    tree = collection_keys(coll, mirror.collections(), deep=True)
+    assert {r.key for r in mirror.items_in(tree)} == {
         key, nested}
     zotero.delete_collection(coll)
     stats = sync_mirror(client, mirror)

@@ -10,8 +10,8 @@ from pathlib import Path
 import bibtexparser
 import pytest
 from click.testing import CliRunner, Result
-
 from fakes.zotero import API_KEY, FakeZotero
+
 from refsync.cli import cli
 
 
@@ -40,6 +40,10 @@ class Machine:
         return {e["ID"]: e for e in bibtexparser.loads(self.bib.read_text()).entries}
 
 
+def author(last: str, first: str = "A.") -> dict[str, str]:
+    return {"creatorType": "author", "firstName": first, "lastName": last}
+
+
 @pytest.fixture
 def library(zotero: FakeZotero) -> dict[str, str]:
     """A small library: a collection with a subcollection, tags, and unrelated items."""
@@ -47,23 +51,21 @@ def library(zotero: FakeZotero) -> dict[str, str]:
     pain = zotero.add_collection("pain", parent=neuro)
     other = zotero.add_collection("teaching")
     keys = {
-        "amit": zotero.add_item(title="Neuro-immune cross-talk in cancer", date="2025-08",
-                                creators=[{"creatorType": "author", "firstName": "Moran",
-                                           "lastName": "Amit"}],
-                                publicationTitle="Nature Reviews Cancer", DOI="10.1038/s41568-025-00831-w",
-                                collections=[neuro], tags=["neuro-immune", "review"]),
-        "pardoll": zotero.add_item(title="The blockade of immune checkpoints in cancer immunotherapy",
-                                   date="2012", creators=[{"creatorType": "author",
-                                                           "firstName": "Drew M.", "lastName": "Pardoll"}],
-                                   publicationTitle="Nature Reviews Cancer", DOI="10.1038/nrc3239",
-                                   collections=[neuro], tags=["neuro-immune"]),
-        "pain": zotero.add_item(title="Nociceptors shape tumour immunity", date="2023",
-                                creators=[{"creatorType": "author", "firstName": "A.", "lastName": "Balood"}],
-                                collections=[pain], tags=["pain"]),
-        "hallmarks": zotero.add_item(title="Hallmarks of cancer: the next generation", date="2011",
-                                     creators=[{"creatorType": "author", "firstName": "Douglas",
-                                                "lastName": "Hanahan"}],
-                                     collections=[other], tags=["teaching", "review"]),
+        "amit": zotero.add_item(
+            title="Neuro-immune cross-talk in cancer", date="2025-08", creators=[author("Amit")],
+            publicationTitle="Nature Reviews Cancer", DOI="10.1038/s41568-025-00831-w",
+            collections=[neuro], tags=["neuro-immune", "review"]),
+        "pardoll": zotero.add_item(
+            title="The blockade of immune checkpoints in cancer immunotherapy", date="2012",
+            creators=[author("Pardoll", "Drew M.")], publicationTitle="Nature Reviews Cancer",
+            DOI="10.1038/nrc3239", collections=[neuro], tags=["neuro-immune"]),
+        "pain": zotero.add_item(
+            title="Nociceptors shape tumour immunity", date="2023", creators=[author("Balood")],
+            collections=[pain], tags=["pain"]),
+        "hallmarks": zotero.add_item(
+            title="Hallmarks of cancer: the next generation", date="2011",
+            creators=[author("Hanahan", "Douglas")], collections=[other],
+            tags=["teaching", "review"]),
         "note": zotero.add_item(itemType="note", note="<p>remember</p>", collections=[neuro]),
     }
     keys.update(neuro=neuro, pain_collection=pain)
@@ -151,9 +153,10 @@ def test_two_machines_and_two_fresh_folders_get_identical_files(
     # colliding items: the suffix order must not depend on the machine
     for i in range(3):
         zotero.add_item(title="Editorial", date="2020", collections=[library["neuro"]],
-                        creators=[{"creatorType": "author", "firstName": "J.", "lastName": "Smith"}],
+                        creators=[author("Smith", "J.")],
                         DOI=f"10.1000/ed.{3 - i}")
-    alice, bob = Machine(zotero, tmp_path / "alice"), Machine(zotero, tmp_path / "bob")
+    alice = Machine(zotero, tmp_path / "alice")
+    bob = Machine(zotero, tmp_path / "bob")
     assert alice.pull("--collection", "neuro-immune").exit_code == 0
     assert bob.pull("--collection", "neuro-immune").exit_code == 0
     assert alice.bib.read_bytes() == bob.bib.read_bytes()
@@ -161,7 +164,7 @@ def test_two_machines_and_two_fresh_folders_get_identical_files(
     shutil.copy(alice.folder / "refsync.lock", carol.folder / "refsync.lock")
     shutil.copy(alice.bib, carol.bib)
     zotero.add_item(title="Editorial", date="2020", collections=[library["neuro"]],
-                    creators=[{"creatorType": "author", "firstName": "J.", "lastName": "Smith"}],
+                    creators=[author("Smith", "J.")],
                     DOI="10.1000/ed.0")
     assert alice.pull("--collection", "neuro-immune").exit_code == 0
     assert carol.pull("--collection", "neuro-immune").exit_code == 0
@@ -201,7 +204,8 @@ def test_hand_edits_are_kept_and_conflicts_stop_with_nothing_written(
     before = me.bib.read_bytes()
     conflict = me.pull("--collection", "neuro-immune")
     assert conflict.exit_code == 4
-    assert "amitNeuroImmuneCross2025" in conflict.stderr and "nothing was written" in conflict.stderr
+    assert "amitNeuroImmuneCross2025" in conflict.stderr
+    assert "nothing was written" in conflict.stderr
     assert me.bib.read_bytes() == before
 
     assert me.pull("--collection", "neuro-immune", "--check").exit_code == 4

@@ -4,14 +4,14 @@ import pytest
 
 from refsync.config import Target
 from refsync.errors import NotFoundError
-from refsync.model import Reference
-from refsync.select import CollectionRow, select_items
+from refsync.model import Collection, Reference
+from refsync.select import select_items
 
 COLLECTIONS = [
-    CollectionRow("PAPERS01", "Papers"),
-    CollectionRow("NEURO001", "neuro-immune", parent="PAPERS01"),
-    CollectionRow("DEEP0001", "pain", parent="NEURO001"),
-    CollectionRow("OTHER001", "teaching"),
+    Collection("PAPERS01", "Papers"),
+    Collection("NEURO001", "neuro-immune", parent="PAPERS01"),
+    Collection("DEEP0001", "pain", parent="NEURO001"),
+    Collection("OTHER001", "teaching"),
 ]
 
 
@@ -75,6 +75,6 @@ def test_unknown_tag_lists_closest_names() -> None:
 
 
 def test_ambiguous_collection_name_asks_for_a_path() -> None:
-    rows = [*COLLECTIONS, CollectionRow("DUP00001", "pain", parent="OTHER001")]
+    rows = [*COLLECTIONS, Collection("DUP00001", "pain", parent="OTHER001")]
     with pytest.raises(NotFoundError, match="ambiguous"):
         select_items(Target(collection="pain"), ITEMS, rows)

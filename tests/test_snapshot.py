@@ -10,7 +10,8 @@ from fakes.zotero import API_KEY, FakeZotero
 
 from refsync.config import Settings
 from refsync.errors import RefsyncError
-from refsync.mirror import LibraryView, Mirror, descendants, sync_mirror
+from refsync.mirror import LibraryView, Mirror, sync_mirror
+from refsync.select import collection_keys
 from refsync.snapshot import SnapshotLibrary
 from refsync.zotero import ZoteroClient
 
@@ -47,7 +48,7 @@ def test_snapshot_answers_like_the_mirror(zotero: FakeZotero, zotero_settings: S
     assert snapshot.version == mirror.version == zotero.version
     assert snapshot.items() == mirror.items()
     assert snapshot.collections() == mirror.collections()
-    tree = descendants(snapshot.collections(), library["thesis"])
+    tree = collection_keys(library["thesis"], snapshot.collections(), deep=True)
     assert snapshot.items_in(tree) == mirror.items_in(tree)
     assert {r.title for r in snapshot.items_in(tree)} == {"Nested", "Paper"}
 

@@ -162,8 +162,8 @@ def to_csl(key: str, ref: Reference) -> dict[str, Any]:
     primary = primary_creator(ref.item_type)
     for creator in ref.creators:
         kind = "author" if creator.creator_type == primary else creator.creator_type
-        if variable := CSL_NAME.get(kind):
-            item.setdefault(variable, []).append(_csl_name(creator))
+        if name_variable := CSL_NAME.get(kind):
+            item.setdefault(name_variable, []).append(_csl_name(creator))
     return item
 
 
