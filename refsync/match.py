@@ -11,15 +11,14 @@ from __future__ import annotations
 import gc
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from itertools import chain
-from typing import Any, Literal
+from typing import Literal
 
 from rapidfuzz import fuzz, process
 
-from .errors import ConfigError
 from .fingerprint import Fingerprint, PersonKey, TitleForm, fingerprint
 from .hookspecs import Match, Matcher
 from .identifiers import SCHEMES
@@ -51,26 +50,6 @@ class MatchSettings:
     max_block: int = 2000  #: blocking keys shared by more records than this are skipped
     #: the same for first author + year ("Wang 2020"), a fallback key that common names blur
     max_name_block: int = 100
-
-    @classmethod
-    def from_mapping(cls, table: Mapping[str, Any], source: str = "[plugins.matchers]",
-                     ) -> MatchSettings:
-        """Read thresholds from a settings table such as ``[plugins.matchers]``.
-
-        :raises ConfigError: naming the key that is unknown or not a number.
-        """
-        known = {f.name: f.type for f in fields(cls)}
-        values: dict[str, Any] = {}
-        for key, value in table.items():
-            kind = known.get(key)
-            if kind is None:
-                raise ConfigError(f"{source}: {key}: unknown setting",
-                                  hint="known: " + ", ".join(known))
-            try:
-                values[key] = (int if kind == "int" else float)(value)
-            except (TypeError, ValueError):
-                raise ConfigError(f"{source}: {key}: expected a number, got {value!r}") from None
-        return cls(**values)
 
 
 @dataclass(frozen=True)

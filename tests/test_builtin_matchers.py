@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from refsync.builtin.matchers import IdentifierMatcher, TitleMatcher
+from refsync.builtin.matchers import IdentifierMatcher, TitleMatcher, read_match_settings
 from refsync.config import Settings
 from refsync.errors import ConfigError
 from refsync.hookspecs import Match, Matcher
@@ -51,8 +51,11 @@ def test_thresholds_come_from_plugin_settings() -> None:
     title = registry(settings).matchers["title"]
     assert isinstance(title, TitleMatcher)
     assert title.settings.duplicate_threshold == 0.5
-    with pytest.raises(ConfigError, match="treshold"):
+    with pytest.raises(ConfigError, match="treshold: unknown setting"):
         registry(Settings(plugins={"matchers": {"treshold": 1}}))
+    with pytest.raises(ConfigError, match="year_tolerance: expected a number"):
+        registry(Settings(plugins={"matchers": {"year_tolerance": "one"}}))
+    assert read_match_settings({"max_block": "50"}).max_block == 50
 
 
 def test_index_runs_built_ins_natively_and_third_party_matchers_on_blocked_pairs() -> None:

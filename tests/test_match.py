@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from refsync.errors import ConfigError
 from refsync.fingerprint import normalize_title
 from refsync.hookspecs import Match
 from refsync.match import (
@@ -249,14 +248,6 @@ def test_recurring_column_title_needs_exact_year() -> None:
     assert find_duplicate_groups(columns) == []
     found = MatchIndex(columns).find(paper("Book Review Column", "Aberer, K.", year="2002"))
     assert [ref for ref, d in found if d.kind == "duplicate"] == [columns[1]]
-
-
-def test_settings_from_a_config_table() -> None:
-    assert MatchSettings.from_mapping({"duplicate_threshold": "0.995"}).duplicate_threshold == 0.995
-    with pytest.raises(ConfigError, match="threshold: unknown setting"):
-        MatchSettings.from_mapping({"threshold": 1})
-    with pytest.raises(ConfigError, match="expected a number"):
-        MatchSettings.from_mapping({"year_tolerance": "one"})
 
 
 def test_stricter_threshold_turns_weak_matches_away() -> None:

@@ -6,9 +6,12 @@ from ``CoreMatcher``, so ``MatchIndex`` runs them natively; plugins add further 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import fields
+from typing import Any
 
 from refsync.config import Settings
+from refsync.errors import ConfigError
 from refsync.hookspecs import Matcher, hookimpl
 from refsync.match import (
     CoreMatcher,
@@ -41,5 +44,24 @@ class TitleMatcher(CoreMatcher):
 @hookimpl
 def register_matchers(settings: Settings) -> Iterable[Matcher]:
     """Both core matchers, sharing the thresholds of ``[plugins.matchers]``."""
-    match_settings = MatchSettings.from_mapping(settings.plugin_config("matchers"))
+    match_settings = read_match_settings(settings.plugin_config("matchers"))
     return [IdentifierMatcher(match_settings), TitleMatcher(match_settings)]
+
+
+def read_match_settings(table: Mapping[str, Any],
+                        source: str = "[plugins.matchers]") -> MatchSettings:
+    """Thresholds from a settings table; every value is a number.
+
+    :raises ConfigError: naming the key that is unknown or not a number.
+    """
+    known = {f.name: f.type for f in fields(MatchSettings)}
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in known:
+            raise ConfigError(f"{source}: {key}: unknown setting",
+                              hint="known: " + ", ".join(known))
+        try:
+            values[key] = (int if known[key] == "int" else float)(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{source}: {key}: expected a number, got {value!r}") from None
+    return MatchSettings(**values)
