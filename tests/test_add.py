@@ -110,9 +110,9 @@ def test_a_concurrent_write_412_leads_to_a_fresh_decision_not_a_twin(
 
 def test_a_write_that_timed_out_is_reconciled_not_repeated(
         run, zotero: FakeZotero, tmp_path: Path) -> None:
-    (tmp_path / "refsync.toml").write_text("[zotero]\ntimeout = 0.5\nretries = 0\n")
     run("add", SREP)
-    zotero.delay_next(1.5, method="POST")  # the create lands, its answer comes too late
+    (tmp_path / "refsync.toml").write_text("[zotero]\ntimeout = 1\nretries = 0\n")
+    zotero.delay_next(4, method="POST")  # the create lands, its answer comes too late
     first = run("add", PLOS)
     assert first.exit_code == 1 and "may have landed" in first.stderr
     assert dois_in(zotero) == {PLOS: 1, SREP: 1}
