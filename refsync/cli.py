@@ -20,6 +20,7 @@ import click
 
 from .app import Refsync
 from .config import Target
+from .doi import extract_dois
 from .errors import RefsyncError
 from .files import write_atomic
 from .plugins import make_plugin_manager
@@ -117,7 +118,8 @@ def resolve(ctx: click.Context, inputs: Sequence[str], from_file: Any, fmt: str 
         raise click.UsageError("give DOIs as arguments, '-' for standard input, or --from FILE")
     app = _app(ctx)
     exporter = app.registry.exporter(fmt or app.settings.format)  # fail before any request
-    with _progress(len(texts), "Resolving") as advance:
+    total = sum(len(extract_dois(text)) or 1 for text in texts)
+    with _progress(total, "Resolving") as advance:
         results = app.resolve(texts, refresh=refresh, progress=advance)
     failed = [r for r in results if r.error is not None]
     for r in failed:
