@@ -1,0 +1,207 @@
+"""Read a .bib file into Zotero-schema records, entry by entry, so one bad entry costs only itself.
+
+The file is split into entries here (brace- and quote-aware, ``@`` anywhere) and each entry is
+parsed with bibtexparser 1.4; ``@string`` macros from anywhere in the file apply to every entry,
+and ``crossref`` children inherit their parent's missing fields as BibTeX and biber do. Types
+come from the writer's own table (:data:`refsync.builtin.bibtex.ENTRY_TYPES`) read backwards.
+Pure: takes text, returns records; no I/O, no terminal.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+from bibtexparser.bibdatabase import UndefinedString  # type: ignore[import-untyped]
+from bibtexparser.bparser import BibTexParser  # type: ignore[import-untyped]
+
+from .bibfields import to_reference
+from .errors import BibParseError
+from .model import Reference
+
+__all__ = ["BibImport", "ImportedEntry", "parse_bib"]
+
+
+@dataclass(frozen=True)
+class ImportedEntry:
+    """One entry read from the file: its citation key, first line and record."""
+
+    key: str
+    line: int
+    reference: Reference
+
+
+@dataclass(frozen=True)
+class BibImport:
+    """Entries in file order, and one error per entry that could not be read."""
+
+    entries: list[ImportedEntry] = field(default_factory=list)
+    errors: list[BibParseError] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    kind: str
+    line: int
+    text: str
+    key: str
+    problem: str = ""
+
+
+_START = re.compile(r"@\s*([A-Za-z][\w-]*)\s*([{(])")
+_NEXT_ENTRY = re.compile(r"\n[ \t]*@\s*[A-Za-z][\w-]*\s*[{(]\s*[^\s,={}()]*\s*,")
+_KEY = re.compile(r"\s*([^\s,={}()\"#%']+)\s*(?:,|(?=[})]))")
+_LOOSE_KEY = re.compile(r"\s*([^\s,={}()\"#%']+)")
+_NO_FIELDS = re.compile(r"@\s*[\w-]+\s*[{(]\s*[^\s,]+\s*[,\s]*[})]")
+_TOKENS = re.compile(r'[{}()"]|\n[ \t]*@')
+
+
+def _split(text: str) -> Iterator[_Chunk]:
+    """Cut the file into ``@type{…}`` chunks; text between entries is ignored, as BibTeX does.
+
+    An entry whose braces never balance ends where a line opens the next ``@type{key,``, so
+    the entries after it are still read (biber and BBT recover the same way).
+    """
+    line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+    pos = 0
+    while m := _START.search(text, pos):
+        kind, opener = m.group(1).lower(), m.group(2)
+        line = bisect.bisect_right(line_starts, m.start())
+        if text[line_starts[line - 1]:m.start()].lstrip().startswith("%"):
+            pos = m.end()  # commented out: BibTeX would read it, but nobody means it
+            continue
+        end, problem = _find_end(text, m.end(), opener)
+        key_match = _KEY.match(text, m.end())
+        key = key_match.group(1) if key_match and kind not in _NON_ENTRIES else ""
+        if not key and kind not in _NON_ENTRIES and (loose := _LOOSE_KEY.match(text, m.end())):
+            key, problem = loose.group(1), problem or "no comma follows the citation key"
+        if kind == "comment" and problem:  # "@comment" without a block is just a word
+            pos = m.end()
+            continue
+        yield _Chunk(kind, line, text[m.start():end], key, problem)
+        pos = end
+
+
+_NON_ENTRIES = {"comment", "preamble", "string"}
+
+
+def _find_end(text: str, start: int, opener: str) -> tuple[int, str]:
+    """(index after the closing delimiter, "" ) or (where recovery resumes, the problem)."""
+    depth, quoted = 0, False
+    for m in _TOKENS.finditer(text, start):
+        token = m.group()
+        if token == "{":
+            depth += 1
+        elif token == "}":
+            if depth == 0 and opener == "{":
+                return m.end(), ""
+            depth -= 1
+            if depth < 0:
+                return m.end(), "a '}' closes a brace that was never opened"
+        elif token == '"' and depth == 0:
+            quoted = not quoted
+        elif token == ")" and opener == "(" and depth == 0 and not quoted:
+            return m.end(), ""
+        elif token.startswith("\n") and _NEXT_ENTRY.match(text, m.start()):
+            return m.start() + 1, "its braces do not balance before the next entry starts"
+    return len(text), "its braces do not balance before the end of the file"
+
+
+def _parser() -> BibTexParser:
+    parser = BibTexParser(common_strings=True, ignore_nonstandard_types=False,
+                          interpolate_strings=True)
+    parser.expect_multiple_parse = True  # one parser for all entries: building one costs 5 ms
+    return parser
+
+
+def _read_fields(parser: BibTexParser, chunk: _Chunk) -> dict[str, str] | None:
+    """The entry's fields (lower-case names, ``ID`` and ``ENTRYTYPE``), or None if unreadable.
+
+    An undefined macro reads as its own name (BBT does the same; BibTeX would leave it empty
+    with a warning), so a missing ``@string`` costs a word, not the entry.
+    """
+    parser.bib_database.entries.clear()
+    for _ in range(100):
+        try:
+            parser.parse(chunk.text, partial=True)
+            break
+        except UndefinedString as exc:
+            parser.bib_database.entries.clear()
+            name = str(exc.args[0]) if exc.args else ""
+            parser.bib_database.strings[name] = name
+    entries = parser.bib_database.entries
+    if not entries and _NO_FIELDS.fullmatch(chunk.text):  # legal, but bibtexparser rejects it
+        return {"ID": chunk.key, "ENTRYTYPE": chunk.kind}
+    return dict(entries[0]) if entries else None
+
+
+def parse_bib(text: str, source: str) -> BibImport:
+    """Parse BibTeX/BibLaTeX ``text`` into Zotero-schema records, entry by entry.
+
+    :param source: the file name used in error messages (``source:line``).
+    :returns: the readable entries in file order and a :class:`BibParseError` for each entry
+        that could not be read, naming ``source:line``, the key when known, and a hint.
+    """
+    chunks = list(_split(text.lstrip("\ufeff")))
+    parser = _parser()
+    for chunk in chunks:  # macros apply wherever they are defined, so read them first
+        if chunk.kind == "string" and not chunk.problem:
+            parser.parse(chunk.text, partial=True)
+    result = BibImport()
+    raw: list[tuple[_Chunk, dict[str, str]]] = []
+    for chunk in chunks:
+        if chunk.kind in _NON_ENTRIES:
+            continue
+        fields = None if chunk.problem or not chunk.key else _read_fields(parser, chunk)
+        if fields is None:
+            result.errors.append(_error(source, chunk))
+        else:
+            raw.append((chunk, fields))
+    by_key = {f["ID"].lower(): f for _, f in raw}
+    for chunk, fields in raw:
+        merged = _inherit(fields, by_key, set())
+        result.entries.append(ImportedEntry(fields["ID"], chunk.line,
+                                            to_reference(fields["ID"], merged)))
+    return result
+
+
+def _error(source: str, chunk: _Chunk) -> BibParseError:
+    where = f"{source}:{chunk.line}"
+    if not chunk.key:
+        return BibParseError(f"{where}: a '@{chunk.kind}' entry has no citation key.",
+                             hint="start the entry as @type{key, and separate fields by commas")
+    reason = chunk.problem or "its fields cannot be read"
+    return BibParseError(
+        f"{where}: entry '{chunk.key}' cannot be read: {reason}.",
+        hint="check for a missing comma, '=', quote or closing brace in this entry",
+    )
+
+
+# biber's default inheritance (biblatex manual §B.1): a parent's title names the book or
+# proceedings a part appears in; keys that identify the parent itself are never inherited.
+_AS_CONTAINER = {"title": "booktitle", "subtitle": "booksubtitle", "titleaddon": "booktitleaddon"}
+_PARTS = {"inbook", "incollection", "inproceedings", "conference", "inreference", "bookinbook",
+          "suppbook", "suppcollection"}
+_NOT_INHERITED = {"ID", "ENTRYTYPE", "crossref", "ids", "shorttitle", "label", "sortkey",
+                  "xref", "xdata", "entryset"}
+
+
+def _inherit(fields: dict[str, str], by_key: Mapping[str, dict[str, str]],
+             seen: set[str]) -> dict[str, str]:
+    """``fields`` plus what its ``crossref`` parent (recursively) has and it lacks."""
+    parent_key = fields.get("crossref", "").strip().lower()
+    parent = by_key.get(parent_key)
+    if parent is None or parent_key in seen:
+        return fields
+    parent = _inherit(parent, by_key, seen | {parent_key, fields["ID"].lower()})
+    merged = dict(fields)
+    for name, value in parent.items():
+        if name in _NOT_INHERITED:
+            continue
+        if fields["ENTRYTYPE"] in _PARTS and name in _AS_CONTAINER:
+            name = _AS_CONTAINER[name]
+        merged.setdefault(name, value)
+    return merged
+
