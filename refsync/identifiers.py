@@ -92,35 +92,41 @@ def normalize_pmcid(text: str) -> str | None:
 def identifiers_of(ref: Reference) -> dict[str, set[str]]:
     """Every canonical identifier the record carries, by scheme (only schemes found are keys).
 
-    Looks where Zotero keeps them: the DOI and ISBN fields, ``Key: value`` lines in Extra (Zotero
-    stores DOI/PMID/arXiv there for item types without such a field), the URL, and archiveID.
+    Looks where Zotero keeps them: the DOI and ISBN fields and archiveID, then ``Key: value``
+    lines in Extra (Zotero stores DOI/PMID/arXiv there for item types without such a field) and
+    the URL. A field is authoritative: what Extra or the URL holds counts for a scheme only when
+    the record has no usable field of it, since a book chapter's URL often carries the book's
+    DOI, and letting it join the chapter's own DOI would make two chapters "the same DOI".
     """
-    found: dict[str, set[str]] = {}
-    for scheme, value in _raw_identifiers(ref):
+    declared: dict[str, set[str]] = {}
+    scraped: dict[str, set[str]] = {}
+    for scheme, value, from_field in _raw_identifiers(ref):
+        found = declared if from_field else scraped
         if scheme == "doi" and (arxiv := normalize_arxiv(value)):
             found.setdefault("arxiv", set()).add(arxiv)
         if canonical := _NORMALIZERS[scheme](value):
             found.setdefault(scheme, set()).add(canonical)
-    return found
+    return {**scraped, **declared}
 
 
-def _raw_identifiers(ref: Reference) -> Iterator[tuple[str, str]]:
+def _raw_identifiers(ref: Reference) -> Iterator[tuple[str, str, bool]]:
+    """``(scheme, raw value, from the record's own field?)`` for every place one may hide."""
     if ref.doi:
-        yield "doi", ref.doi
+        yield "doi", ref.doi, True
     for isbn in _ISBN_IN_TEXT.findall(ref.get("ISBN")):
-        yield "isbn", isbn
+        yield "isbn", isbn, True
     if archive_id := ref.get("archiveID"):
-        yield "arxiv", archive_id
+        yield "arxiv", archive_id, True
     for label, value in _EXTRA_LINE.findall(ref.get("extra")):
         scheme = label.lower().replace(" ", "")
         if scheme in _NORMALIZERS:
-            yield scheme, value
+            yield scheme, value, False
     url = ref.get("url")
     if url:
-        yield from (("doi", d) for d in extract_dois(url))
+        yield from (("doi", d, False) for d in extract_dois(url))
         for scheme, pattern in _URL_RULES:
             if match := pattern.search(url):
-                yield scheme, match.group(1)
+                yield scheme, match.group(1), False
 
 
 def _doi(text: str) -> str | None:

@@ -95,3 +95,16 @@ def test_each_place_an_identifier_hides(fields: dict[str, str], scheme: str, val
 def test_unusable_values_are_ignored() -> None:
     ref = Reference("book", {"DOI": "n/a", "ISBN": "0-306-40615-3", "extra": "PMID: none"})
     assert identifiers_of(ref) == {}
+
+
+def test_a_field_outranks_what_url_and_extra_hold() -> None:
+    # a book chapter whose URL holds the book's DOI keeps only its own DOI
+    chapter = Reference("bookSection", {
+        "DOI": "10.5555/a", "url": "https://doi.org/10.1371/journal.pone.1",
+        "extra": "DOI: 10.5555/other\nPMID: 123", "ISBN": "978-0-306-40615-7",
+    })
+    assert identifiers_of(chapter) == {"doi": {"10.5555/a"}, "isbn": {"9780306406157"},
+                                       "pmid": {"123"}}
+    # with no usable DOI field, the URL's DOI is the record's
+    unusable = Reference("document", {"DOI": "n/a", "url": "https://doi.org/10.1000/x"})
+    assert identifiers_of(unusable)["doi"] == {"10.1000/x"}

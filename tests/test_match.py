@@ -309,3 +309,16 @@ def test_copies_already_in_the_library_do_not_hide_a_third() -> None:
     found = MatchIndex([online_first, in_print]).find(
         paper("Sparse coding of natural images.", "Olshausen, Bruno A.", year="1997"))
     assert [d.kind for _, d in found] == ["duplicate", "duplicate"]
+
+
+def test_a_doi_in_the_url_does_not_override_the_doi_fields() -> None:
+    # two chapters of one book: their URLs hold the book's DOI, their DOI fields their own
+    book_url = "https://doi.org/10.1371/journal.pone.1"
+    a = paper("Chapter one", *SMITH_JONES, item_type="bookSection", DOI="10.5555/a", url=book_url)
+    b = paper("Chapter two", *SMITH_JONES, item_type="bookSection", DOI="10.5555/b", url=book_url)
+    decision = compare(a, b)
+    assert decision.kind == "distinct"
+    assert decision.reason == "different DOIs"
+    # the same title does not overcome conflicting DOI fields either
+    c = paper("Chapter one", *SMITH_JONES, item_type="bookSection", DOI="10.5555/c", url=book_url)
+    assert compare(a, c).kind == "distinct"
