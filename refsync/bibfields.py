@@ -41,6 +41,7 @@ _ALIASES = {
     "reference": "book", "mvbook": "book", "mvcollection": "book", "mvproceedings": "book",
     "mvreference": "book", "periodical": "book", "electronic": "online", "www": "online",
     "webpage": "online", "data": "dataset", "codefragment": "software",
+    "booksection": "incollection",  # Mendeley's @book_section
 }
 # bib field → Zotero base field; "number" and the container are specialised per type below
 _PLAIN = {

@@ -52,8 +52,8 @@ class _Chunk:
 
 _START = re.compile(r"@\s*([A-Za-z][\w-]*)\s*([{(])")
 _NEXT_ENTRY = re.compile(r"\n[ \t]*@\s*[A-Za-z][\w-]*\s*[{(]\s*[^\s,={}()]*\s*,")
-_KEY = re.compile(r"\s*([^\s,={}()\"#%']+)\s*(?:,|(?=[})]))")
-_LOOSE_KEY = re.compile(r"\s*([^\s,={}()\"#%']+)")
+_KEY = re.compile(r"\s*([^\s,={}()\"]+)\s*(?:,|(?=[})]))")
+_LOOSE_KEY = re.compile(r"\s*([^\s,={}()\"]+)")
 _NO_FIELDS = re.compile(r"@\s*[\w-]+\s*[{(]\s*[^\s,]+\s*[,\s]*[})]")
 _TOKENS = re.compile(r'[{}()"]|\n[ \t]*@')
 
@@ -67,7 +67,8 @@ def _split(text: str) -> Iterator[_Chunk]:
     line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
     pos = 0
     while m := _START.search(text, pos):
-        kind, opener = m.group(1).lower(), m.group(2)
+        # bibtexparser takes letters and digits only (Mendeley writes @book_section, @web_page)
+        kind, opener = re.sub(r"[\W_]", "", m.group(1).lower()), m.group(2)
         line = bisect.bisect_right(line_starts, m.start())
         if text[line_starts[line - 1]:m.start()].lstrip().startswith("%"):
             pos = m.end()  # commented out: BibTeX would read it, but nobody means it
@@ -80,7 +81,7 @@ def _split(text: str) -> Iterator[_Chunk]:
         if kind == "comment" and problem:  # "@comment" without a block is just a word
             pos = m.end()
             continue
-        yield _Chunk(kind, line, text[m.start():end], key, problem)
+        yield _Chunk(kind, line, f"@{kind}{opener}{text[m.end():end]}", key, problem)
         pos = end
 
 
@@ -120,20 +121,38 @@ def _read_fields(parser: BibTexParser, chunk: _Chunk) -> dict[str, str] | None:
     """The entry's fields (lower-case names, ``ID`` and ``ENTRYTYPE``), or None if unreadable.
 
     An undefined macro reads as its own name (BBT does the same; BibTeX would leave it empty
-    with a warning), so a missing ``@string`` costs a word, not the entry.
+    with a warning), so a missing ``@string`` costs a word, not the entry. Field names
+    bibtexparser rejects, such as biblatex's data annotations (``author+an``), are renamed
+    for the parse and given back afterwards.
     """
-    parser.bib_database.entries.clear()
+    fields = _parse_one(parser, chunk.text)
+    if fields is None and _ODD_NAME.search(chunk.text):
+        renamed: dict[str, str] = {}
+
+        def rename(m: re.Match[str]) -> str:
+            renamed[f"refsyncfield{len(renamed)}"] = m.group(2).lower()
+            return f"{m.group(1)}refsyncfield{len(renamed) - 1}{m.group(3)}"
+
+        fields = _parse_one(parser, _ODD_NAME.sub(rename, chunk.text))
+        fields = fields and {renamed.get(k, k): v for k, v in fields.items()}
+    if fields is None and _NO_FIELDS.fullmatch(chunk.text):  # legal; bibtexparser rejects it
+        return {"ID": chunk.key, "ENTRYTYPE": chunk.kind}
+    return fields
+
+
+_ODD_NAME = re.compile(r"([,{(]\s*)([A-Za-z][\w.-]*[+:][\w.:+-]*)(\s*=)")
+
+
+def _parse_one(parser: BibTexParser, text: str) -> dict[str, str] | None:
     for _ in range(100):
+        parser.bib_database.entries.clear()
         try:
-            parser.parse(chunk.text, partial=True)
+            parser.parse(text, partial=True)
             break
         except UndefinedString as exc:
-            parser.bib_database.entries.clear()
             name = str(exc.args[0]) if exc.args else ""
             parser.bib_database.strings[name] = name
     entries = parser.bib_database.entries
-    if not entries and _NO_FIELDS.fullmatch(chunk.text):  # legal, but bibtexparser rejects it
-        return {"ID": chunk.key, "ENTRYTYPE": chunk.kind}
     return dict(entries[0]) if entries else None
 
 
@@ -153,6 +172,8 @@ def parse_bib(text: str, source: str) -> BibImport:
     raw: list[tuple[_Chunk, dict[str, str]]] = []
     for chunk in chunks:
         if chunk.kind in _NON_ENTRIES:
+            if chunk.problem:
+                result.errors.append(_error(source, chunk))
             continue
         fields = None if chunk.problem or not chunk.key else _read_fields(parser, chunk)
         if fields is None:
@@ -169,6 +190,9 @@ def parse_bib(text: str, source: str) -> BibImport:
 
 def _error(source: str, chunk: _Chunk) -> BibParseError:
     where = f"{source}:{chunk.line}"
+    if chunk.kind in _NON_ENTRIES:
+        return BibParseError(f"{where}: a '@{chunk.kind}' block cannot be read: {chunk.problem}.",
+                             hint="check its braces and quotes")
     if not chunk.key:
         return BibParseError(f"{where}: a '@{chunk.kind}' entry has no citation key.",
                              hint="start the entry as @type{key, and separate fields by commas")

@@ -51,6 +51,8 @@ def one(text: str) -> Reference:
         ("@dataset{k, publisher = {Zenodo}}", "dataset"),
         ("@software{k, version = {1.0}}", "computerProgram"),
         ("@standard{k, number = {ISO 8601}}", "standard"),
+        ("@book_section{k, booktitle = {B}}", "bookSection"),
+        ("@web_page{k, url = {https://example.org}}", "webpage"),
         ("@strangetype{k, title = {T}}", "document"),
     ],
     ids=lambda v: v.split("{")[0] if v.startswith("@") else v,
@@ -218,6 +220,21 @@ def test_a_broken_entry_is_reported_and_the_others_still_import() -> None:
         "thesis.bib:7: entry 'nocomma' cannot be read: no comma follows the citation key.",
     ]
     assert all(e.hint for e in result.errors)
+
+
+def test_a_broken_string_block_is_reported_too() -> None:
+    result = parse_bib("@string{j = {Unclosed}\n@article{k, title = {T}}", "refs.bib")
+    assert [e.key for e in result.entries] == ["k"]
+    assert [str(e) for e in result.errors] == [
+        "refs.bib:1: a '@string' block cannot be read: its braces do not balance before the "
+        "next entry starts."]
+
+
+def test_keys_and_field_names_bibtexparser_rejects_still_import() -> None:
+    ref = one("@Article{O'Hara_1999, title = {T}, author+an = {1=\"corresponding\"}}")
+    assert ref.title == "T"
+    assert ref.get("extra").splitlines() == [
+        "Citation Key: O'Hara_1999", 'tex.author+an: 1="corresponding"']
 
 
 def test_comments_preambles_and_commented_out_entries_are_not_entries() -> None:
