@@ -48,14 +48,16 @@ def read_rows(path: Path, delimiter: str) -> list[dict[str, str]]:
         return list(csv.DictReader(handle, delimiter=delimiter, quoting=csv.QUOTE_NONE))
 
 
-_INITIALS = re.compile(r"^(?:[a-z]\.?\s*-?)+$", re.IGNORECASE)
+# one or more initials, each a single letter ended by a dot, hyphen, space or the end ("r.e",
+# "m. j", "j.-p"); a whole word such as "blum" is not one
+_INITIALS = re.compile(r"^(?:[a-z](?:[.\s-]+|$))+$", re.IGNORECASE)
 
 
 def cora_people(text: str) -> tuple[Creator, ...]:
     """Cora author strings in their shapes: ``a. blum, m. furst``, ``blum, a., furst, m.``,
     ``blum a., furst m.`` and ``avrim blum and merrick furst``; ``et al.`` is dropped."""
     text = re.sub(r"\bet\.? al\.?|\band\b|&|;", ",", text.strip().strip(".,"))
-    parts = [p.strip(" .") for p in text.split(",") if p.strip(" .")]
+    parts = [p.strip(" .:") for p in text.split(",") if p.strip(" .:")]
     people: list[Creator] = []
     i = 0
     while i < len(parts):
@@ -66,8 +68,10 @@ def cora_people(text: str) -> tuple[Creator, ...]:
             i += 2
             continue
         words = part.split()
-        if len(words) > 1 and _INITIALS.match(words[-1]) and not _INITIALS.match(words[0]):
-            people.append(Creator(last=" ".join(words[:-1]), first=words[-1]))  # "blum a."
+        # "blum a." and "kearns m. j.": a name, then nothing but initials
+        cut = next((k for k in range(1, len(words)) if _INITIALS.match(" ".join(words[k:]))), 0)
+        if cut and not _INITIALS.match(words[0]):
+            people.append(Creator(last=" ".join(words[:cut]), first=" ".join(words[cut:])))
         else:
             people.append(person(part))
         i += 1
