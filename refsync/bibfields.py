@@ -106,7 +106,7 @@ def item_type_of(fields: Mapping[str, str]) -> str:
 def to_reference(key: str, fields: Mapping[str, str]) -> Reference:
     """A Zotero-schema Reference for one entry's fields (lower-case names, LaTeX values).
 
-    :param key: the citation key, kept as ``Citation Key: key`` in Extra.
+    :param key: the citation key, kept as ``Citation Key: key`` in Extra ("" for none).
     """
     kind = item_type_of(fields)
     specific = _SPECIFIC.get(kind, {})
@@ -183,7 +183,8 @@ def _doi(fields: Mapping[str, str]) -> tuple[str, str]:
 
 def _extra_lines(key: str, fields: Mapping[str, str]) -> Iterator[str]:
     """Extra: the citation key, identifiers Zotero has no field for, notes and unknown fields."""
-    yield f"Citation Key: {key}"
+    if key:
+        yield f"Citation Key: {key}"
     archive = (fields.get("eprinttype") or fields.get("archiveprefix", "")).lower()
     eprint = decode_latex(fields.get("eprint", ""))
     if archive == "arxiv" or (eprint and not archive and normalize_arxiv(eprint)):
@@ -197,6 +198,6 @@ def _extra_lines(key: str, fields: Mapping[str, str]) -> Iterator[str]:
     for name in ("note", "annote", "annotation"):
         if value := decode_latex(fields.get(name, ""), rich=True):
             yield value
-    for name, value in fields.items():
-        if name not in _CONSUMED and value.strip():
-            yield f"tex.{name}: {decode_latex(value)}"
+    for name, value in fields.items():  # kept as LaTeX, as BBT does, so they export unchanged
+        if name not in _CONSUMED and (value := " ".join(value.split())):
+            yield f"tex.{name}: {value}"

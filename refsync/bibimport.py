@@ -76,8 +76,12 @@ def _split(text: str) -> Iterator[_Chunk]:
         end, problem = _find_end(text, m.end(), opener)
         key_match = _KEY.match(text, m.end())
         key = key_match.group(1) if key_match and kind not in _NON_ENTRIES else ""
-        if not key and kind not in _NON_ENTRIES and (loose := _LOOSE_KEY.match(text, m.end())):
+        if key or kind in _NON_ENTRIES or re.match(r"\s*,", text[m.end():end]):
+            pass  # Mendeley writes "@article{," and BibTeX accepts it: an entry without a key
+        elif loose := _LOOSE_KEY.match(text, m.end()):
             key, problem = loose.group(1), problem or "no comma follows the citation key"
+        else:
+            problem = problem or "it has neither a citation key nor fields"
         if kind == "comment" and problem:  # "@comment" without a block is just a word
             pos = m.end()
             continue
@@ -125,7 +129,10 @@ def _read_fields(parser: BibTexParser, chunk: _Chunk) -> dict[str, str] | None:
     bibtexparser rejects, such as biblatex's data annotations (``author+an``), are renamed
     for the parse and given back afterwards.
     """
-    fields = _parse_one(parser, chunk.text)
+    text = chunk.text
+    if not chunk.key:  # bibtexparser needs one; the entry gets no Citation Key line
+        text = text.replace(",", f"{_NO_KEY},", 1)
+    fields = _parse_one(parser, text)
     if fields is None and _ODD_NAME.search(chunk.text):
         renamed: dict[str, str] = {}
 
@@ -133,11 +140,14 @@ def _read_fields(parser: BibTexParser, chunk: _Chunk) -> dict[str, str] | None:
             renamed[f"refsyncfield{len(renamed)}"] = m.group(2).lower()
             return f"{m.group(1)}refsyncfield{len(renamed) - 1}{m.group(3)}"
 
-        fields = _parse_one(parser, _ODD_NAME.sub(rename, chunk.text))
+        fields = _parse_one(parser, _ODD_NAME.sub(rename, text))
         fields = fields and {renamed.get(k, k): v for k, v in fields.items()}
     if fields is None and _NO_FIELDS.fullmatch(chunk.text):  # legal; bibtexparser rejects it
         return {"ID": chunk.key, "ENTRYTYPE": chunk.kind}
-    return fields
+    return fields and fields | {"ID": chunk.key}
+
+
+_NO_KEY = "refsync-entry-without-key"
 
 
 _ODD_NAME = re.compile(r"([,{(]\s*)([A-Za-z][\w.-]*[+:][\w.:+-]*)(\s*=)")
@@ -175,12 +185,12 @@ def parse_bib(text: str, source: str) -> BibImport:
             if chunk.problem:
                 result.errors.append(_error(source, chunk))
             continue
-        fields = None if chunk.problem or not chunk.key else _read_fields(parser, chunk)
+        fields = None if chunk.problem else _read_fields(parser, chunk)
         if fields is None:
             result.errors.append(_error(source, chunk))
         else:
             raw.append((chunk, fields))
-    by_key = {f["ID"].lower(): f for _, f in raw}
+    by_key = {f["ID"].lower(): f for _, f in raw if f["ID"]}
     for chunk, fields in raw:
         merged = _inherit(fields, by_key, set())
         result.entries.append(ImportedEntry(fields["ID"], chunk.line,
@@ -193,12 +203,10 @@ def _error(source: str, chunk: _Chunk) -> BibParseError:
     if chunk.kind in _NON_ENTRIES:
         return BibParseError(f"{where}: a '@{chunk.kind}' block cannot be read: {chunk.problem}.",
                              hint="check its braces and quotes")
-    if not chunk.key:
-        return BibParseError(f"{where}: a '@{chunk.kind}' entry has no citation key.",
-                             hint="start the entry as @type{key, and separate fields by commas")
     reason = chunk.problem or "its fields cannot be read"
+    what = f"entry '{chunk.key}'" if chunk.key else f"a '@{chunk.kind}' entry"
     return BibParseError(
-        f"{where}: entry '{chunk.key}' cannot be read: {reason}.",
+        f"{where}: {what} cannot be read: {reason}.",
         hint="check for a missing comma, '=', quote or closing brace in this entry",
     )
 

@@ -50,6 +50,7 @@ _WALKER_DB.add_context_category(
 )
 _CONVERTERS = {True: _converter(True), False: _converter(False)}
 _SPACE = re.compile(r"[\s\u00a0]+")
+_LATEX = re.compile(r"[\\{}$~]|--|''|``")  # values without these are plain text already
 
 
 def decode_latex(value: str, *, rich: bool = False) -> str:
@@ -60,7 +61,7 @@ def decode_latex(value: str, *, rich: bool = False) -> str:
     Math is rendered as text (``$\\alpha$-helix`` → ``α-helix``). Malformed LaTeX is read
     tolerantly: an unbalanced brace is dropped rather than failing the entry.
     """
-    if not re.search(r"[\\{}$~`'\-]", value):
+    if not _LATEX.search(value):
         return _SPACE.sub(" ", value).strip()
     value = _SCRIPT_DIGITS.sub(_script_digits, value)
     nodes = latexwalker.LatexWalker(value, latex_context=_WALKER_DB,

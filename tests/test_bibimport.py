@@ -237,6 +237,15 @@ def test_keys_and_field_names_bibtexparser_rejects_still_import() -> None:
         "Citation Key: O'Hara_1999", 'tex.author+an: 1="corresponding"']
 
 
+def test_an_entry_without_a_key_imports_without_a_citation_key_line() -> None:
+    result = parse_bib("@article{,\n  title = {Keyless}}\n@article{}", "mendeley.bib")
+    assert [(e.key, e.reference.title, e.reference.get("extra")) for e in result.entries] == [
+        ("", "Keyless", "")]
+    assert [str(e) for e in result.errors] == [
+        "mendeley.bib:3: a '@article' entry cannot be read: it has neither a citation key nor "
+        "fields."]
+
+
 def test_comments_preambles_and_commented_out_entries_are_not_entries() -> None:
     text = """@comment{jabref-meta: databaseType:bibtex;}
 @preamble{"\\newcommand{\\noop}[1]{}"}
