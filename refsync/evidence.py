@@ -51,7 +51,15 @@ _SHORT_TITLE_CAP = 3.0  # one- or two-word titles say little on their own
 _GENERIC_TITLE_CAP = 0.5  # "Editorial", "Preface": only authors and year can tell them apart
 # comparing shortened titles is weaker evidence: "Deep learning" may be a different work from
 # "Deep learning: a survey"; a parenthetical note ("(extended abstract)") rarely names one
-_VARIANT_PENALTY = {"": 0.0, "without notes": 1.0, "without subtitle": 2.0}
+# citation text glued to a title by a sloppy import ("schapire (1996). experiments with …") is
+# cut only when names, a year or the venue explain it, yet the cut may still hide a real word
+_VARIANT_PENALTY = {"": 0.0, "without notes": 1.0, "without subtitle": 2.0,
+                    "without citation text": 1.5}
+_MIN_CUT_WORDS = 4  # a shorter title found inside a longer one is a coincidence too easily
+# words a reference list wraps around names and venues
+_CITATION_WORDS = frozenset({"in", "ed", "eds", "editor", "editors", "pp", "pages", "vol",
+                             "volume", "no", "proc", "appeared", "also", "tech", "rep", "report",
+                             "technical", "et", "al", "and", "to", "appear"})
 _AUTHORS_ALL, _AUTHORS_MOST, _AUTHORS_HALF, _AUTHORS_SOME, _AUTHORS_NONE = 3.0, 2.0, 1.0, -2.0, -6.0
 _YEAR_SAME, _YEAR_NEAR, _YEAR_FAR, _YEAR_VERY_FAR = 1.0, 0.0, -5.0, -9.0
 _CONTAINER_SAME, _FAMILY_SAME, _FAMILY_OTHER = 1.0, 0.5, -1.0
@@ -103,11 +111,59 @@ def _title_similarity(a: Fingerprint, b: Fingerprint) -> tuple[float, TitleForm,
         options.append((a.main, b.title, "without subtitle"))
     if b.main:
         options.append((a.title, b.main, "without subtitle"))
+    if (cut := _without_citation_text(a, b)) is not None:
+        options.append((*cut, "without citation text"))
     for x, y, variant in options:
         sim = _similarity(x, y)
         if sim - _VARIANT_PENALTY[variant] / _TITLE_SLOPE > best[0]:
             best = (sim, x, y, variant)
     return best
+
+
+def _without_citation_text(a: Fingerprint, b: Fingerprint) -> tuple[TitleForm, TitleForm] | None:
+    """Both titles, the longer cut to the words that match the shorter, when what is cut is
+    citation text that leaked into it: a name, a year or the venue, with at most as many other
+    words ("schapire (1996). experiments with …", "the strength of weak learnability machine
+    learning"). ``None`` when the shorter title is not found, or the rest reads like a title."""
+    if abs(len(a.title.tokens) - len(b.title.tokens)) < 1:
+        return None
+    short, long = (a, b) if len(a.title.tokens) < len(b.title.tokens) else (b, a)
+    if len(short.title.tokens) < _MIN_CUT_WORDS:
+        return None
+    found = fuzz.partial_ratio_alignment(short.title.text, long.title.text, score_cutoff=90)
+    if found is None:
+        return None
+    text = long.title.text  # widen the matched stretch to whole words
+    start = text.rfind(" ", 0, found.dest_start) + 1
+    end = text.find(" ", found.dest_end) if text[found.dest_end - 1:found.dest_end] != " " else -1
+    end = len(text) if end < 0 else end
+    leaked = (text[:start] + " " + text[end:]).split()
+    if not leaked or not _explains(leaked, a, b):
+        return None
+    core = text[start:end].strip()
+    cut = TitleForm(core, tuple(core.split()), False)
+    return (short.title, cut) if short is a else (cut, short.title)
+
+
+def _explains(leaked: list[str], a: Fingerprint, b: Fingerprint) -> bool:
+    """At least one leaked word is a creator's name, a year or a venue word of either record,
+    and such words (or citation words, numbers, initials) make up more than half of them:
+    "… vision 2020 in medical imaging" adds a topic, not a citation.
+    A name split by a line break ("war muth") counts when its halves join up."""
+    names = a.name_words | b.name_words
+    venue = set(a.container.split()) | set(b.container.split())
+    telling = [w in names or w in venue or _is_year(w) for w in leaked]
+    joined = [f"{x}{y}" in names for x, y in zip(leaked, leaked[1:], strict=False)]
+    for i, whole in enumerate(joined):
+        if whole:
+            telling[i] = telling[i + 1] = True
+    explained = sum(t or w in _CITATION_WORDS or w.isdigit() or len(w) == 1
+                    for t, w in zip(telling, leaked, strict=True))
+    return any(telling) and 2 * explained > len(leaked)
+
+
+def _is_year(word: str) -> bool:
+    return len(word) == 4 and word.isdigit() and 1800 <= int(word) <= 2099
 
 
 def _similarity(a: TitleForm, b: TitleForm) -> float:

@@ -117,6 +117,12 @@ class Fingerprint:
         return self._authors
 
     @property
+    def name_words(self) -> frozenset[str]:
+        """Every word of the creators' names, to recognise names leaked into a title."""
+        return frozenset(word for p in self.people for word in
+                         _cached_normalize(f"{p.family} {p.first}").split())
+
+    @property
     def notices(self) -> frozenset[str]:
         """Words that make a title a notice about another work ("Erratum", "Reply")."""
         return frozenset(self.title.tokens) & _NOTICE_WORDS

@@ -322,3 +322,29 @@ def test_a_doi_in_the_url_does_not_override_the_doi_fields() -> None:
     # the same title does not overcome conflicting DOI fields either
     c = paper("Chapter one", *SMITH_JONES, item_type="bookSection", DOI="10.5555/c", url=book_url)
     assert compare(a, c).kind == "distinct"
+
+
+def test_citation_text_leaked_into_a_title_is_cut_when_names_year_or_venue_explain_it() -> None:
+    proceedings = "Machine Learning: Proceedings of the Thirteenth International Conference"
+    leaked = paper("Schapire (1996). Experiments with a new boosting algorithm", "Freund, Y.",
+                   year="", item_type="conferencePaper", proceedingsTitle=proceedings)
+    clean = paper("Experiments with a new boosting algorithm", "Freund, Yoav",
+                  "Schapire, Robert E.", year="1996", item_type="conferencePaper",
+                  proceedingsTitle=proceedings)
+    decision = compare(leaked, clean)
+    assert decision.kind == "duplicate"
+    assert "without citation text" in decision.reason
+    # the other record's journal leaked at the end
+    venue = compare(paper("The strength of weak learnability machine learning", "Schapire, R."),
+                    paper("The strength of weak learnability", "Schapire, Robert E.",
+                          publicationTitle="Machine Learning"))
+    assert venue.kind == "duplicate"
+
+
+@pytest.mark.parametrize("longer", [
+    "Deep learning for computer vision in medical imaging",  # a topic, not a citation
+    "Deep learning for computer vision 2020 in medical imaging",  # a year alone does not excuse it
+])
+def test_a_longer_title_that_adds_a_topic_is_another_work(longer: str) -> None:
+    assert compare(paper("Deep learning for computer vision", "Smith, Anna"),
+                   paper(longer, "Smith, Anna")).kind == "distinct"
