@@ -75,14 +75,23 @@ _SPECIFIC: Mapping[str, Mapping[str, str]] = {
     "encyclopediaArticle": {"publicationTitle": "encyclopediaTitle"},
     "dictionaryEntry": {"publicationTitle": "dictionaryTitle"},
 }
-_ROLES = {"editor": "editor", "translator": "translator", "bookauthor": "bookAuthor"}
+# name lists besides ``author``; biblatex's editora-c, commentator … have no Zotero role of
+# their own, so they are contributors (as in BBT's import)
+_ROLES = {"editor": "editor", "translator": "translator", "bookauthor": "bookAuthor",
+          "director": "director", "holder": "contributor", "editora": "contributor",
+          "editorb": "contributor", "editorc": "contributor", "annotator": "contributor",
+          "commentator": "contributor", "introduction": "contributor",
+          "foreword": "contributor", "afterword": "contributor"}
+# biblatex splits titles; Zotero keeps one ("Title: Subtitle")
+_SUBTITLES = {"title": "subtitle", "booktitle": "booksubtitle",
+              "journaltitle": "journalsubtitle", "journal": "journalsubtitle"}
 _THESIS_TYPES = {"mastersthesis": "Master's thesis", "phdthesis": "PhD thesis",
                  "mathesis": "Master's thesis"}
 _LANGUAGES = {name: code for code, name in reversed(LANGIDS.items())}
 _CONSUMED = {"ID", "ENTRYTYPE", "crossref", "author", "year", "month", "day", "date", "pages",
              "doi", "url", "howpublished", "keywords", "note", "annote", "annotation",
              "language", "langid", "urldate", "eprint", "eprinttype", "archiveprefix", "pmid",
-             "pmcid", "entrysubtype", *_PLAIN, *_RICH, *_ROLES}
+             "pmcid", "entrysubtype", *_PLAIN, *_RICH, *_ROLES, *_SUBTITLES.values()}
 _DASHES = re.compile(r"\s*[-\u2010-\u2015\u2212]+\s*")
 _URL_ESCAPE = re.compile(r"\\([%#_&~$])")
 _URL_COMMAND = re.compile(r"^\s*\\(?:url|href)\s*\{([^{}]*)\}")
@@ -117,7 +126,10 @@ def to_reference(key: str, fields: Mapping[str, str]) -> Reference:
             out.setdefault(specific.get(base, base), value)
 
     for name, base in _RICH.items():
-        put(base, decode_latex(fields.get(name, ""), rich=True))
+        text = decode_latex(fields.get(name, ""), rich=True)
+        if text and (sub := decode_latex(fields.get(_SUBTITLES.get(name, ""), ""), rich=True)):
+            text = f"{text}{'' if text[-1] in '?!:.' else ':'} {sub}"
+        put(base, text)
     for name, base in _PLAIN.items():
         put(base, decode_latex(fields.get(name, "")))
     put("pages", _DASHES.sub("-", decode_latex(fields.get("pages", ""))))

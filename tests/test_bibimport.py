@@ -173,7 +173,15 @@ def test_creator_roles_follow_the_field_and_the_item_type() -> None:
     ref = one("@incollection{k, author = {A. Author}, editor = {E. Editor},"
               " translator = {T. Translator}}")
     assert [c.creator_type for c in ref.creators] == ["author", "editor", "translator"]
+    video = one("@video{k, director = {S. Marka}, editora = {A. Chair}}")
+    assert [c.creator_type for c in video.creators] == ["director", "contributor"]
     assert one("@patent{k, author = {I. Nventor}}").creators[0].creator_type == "inventor"
+
+
+def test_biblatex_subtitles_join_their_titles() -> None:
+    ref = one("@incollection{k, title = {Main}, subtitle = {A Study},"
+              " booktitle = {Why?}, booksubtitle = {Answers}}")
+    assert (ref.title, ref.get("bookTitle")) == ("Main: A Study", "Why? Answers")
 
 
 def test_fields_map_to_zotero_fields() -> None:
