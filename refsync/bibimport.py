@@ -202,12 +202,13 @@ def _error(source: str, chunk: _Chunk) -> BibParseError:
     where = f"{source}:{chunk.line}"
     if chunk.kind in _NON_ENTRIES:
         return BibParseError(f"{where}: a '@{chunk.kind}' block cannot be read: {chunk.problem}.",
-                             hint="check its braces and quotes")
+                             hint="check its braces and quotes", line=chunk.line)
     reason = chunk.problem or "its fields cannot be read"
     what = f"entry '{chunk.key}'" if chunk.key else f"a '@{chunk.kind}' entry"
     return BibParseError(
         f"{where}: {what} cannot be read: {reason}.",
         hint="check for a missing comma, '=', quote or closing brace in this entry",
+        line=chunk.line, key=chunk.key,
     )
 
 

@@ -50,7 +50,14 @@ class NotFoundError(RefsyncError):
 
 
 class BibParseError(RefsyncError):
-    """Raised when a .bib file cannot be parsed."""
+    """Raised when a .bib file, or one entry of it, cannot be parsed; ``line`` and ``key`` say
+    where, so a report can list it beside the entries that were read."""
+
+    def __init__(self, message: str, *, hint: str | None = None, line: int = 0,
+                 key: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.line = line
+        self.key = key
 
 
 class RemoteError(RefsyncError):
