@@ -15,8 +15,10 @@ from .add import Candidate, ObjectResult, Outcome, add_references
 from .cache import WorkCache
 from .citekeys import assign_keys, identity
 from .config import Settings, Target, load_settings, save_user_setting
+from .bibimport import parse_bib
 from .dedupe import duplicate_groups
-from .errors import ConfigError
+from .doi import normalize_doi
+from .errors import BibParseError, ConfigError
 from .journal import WriteJournal
 from .lockfile import LOCK_FILE, Lock
 from .match import Group
@@ -192,6 +194,38 @@ class Refsync:
         per_input = Counter(r.input for r in results)
         return [Candidate(r.input if per_input[r.input] == 1 else r.doi, r.reference, r.error)
                 for r in results]
+
+    def candidates_from_bib(self, path: Path, *, enrich: bool = False) -> list[Candidate]:
+        """Read a .bib for :meth:`add`: one candidate per entry in file order, named by its
+        key; entries that cannot be read become failed candidates naming their line. With
+        ``enrich``, entries with a DOI are completed from Crossref (the file's values win).
+
+        :raises BibParseError: when the file cannot be read at all.
+        """
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise BibParseError(f"cannot read '{path}' ({exc})",
+                                hint="give a UTF-8 encoded .bib file") from exc
+        parsed = parse_bib(text, str(path))
+        rows = [(e.line, Candidate(e.key, e.reference)) for e in parsed.entries]
+        rows += [(err.line, Candidate(err.key or f"{path.name}:{err.line}", None, err))
+                 for err in parsed.errors]
+        rows.sort(key=lambda row: row[0])
+        candidates = [candidate for _, candidate in rows]
+        if enrich:
+            candidates = self._enriched(candidates)
+        return candidates
+
+    def _enriched(self, candidates: list[Candidate]) -> list[Candidate]:
+        dois = [c.reference.doi for c in candidates if c.reference and c.reference.doi]
+        found = {r.doi: r.reference for r in self.resolve(dois) if r.reference}
+        return [
+            replace(c, reference=c.reference.completed_by(found[normalize_doi(c.reference.doi)]))
+            if c.reference and c.reference.doi and normalize_doi(c.reference.doi) in found
+            else c
+            for c in candidates
+        ]
 
     def duplicates(self, target: Target | None = None) -> list[Group]:
         """Groups of library items that are one work (within ``target``'s selection)."""

@@ -346,6 +346,32 @@ def add(ctx: click.Context, inputs: Sequence[str], from_file: Any, library: str 
         ctx.exit(EXIT_FAILED)
 
 
+@cli.command("import")
+@click.argument("bibfile", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--enrich", is_flag=True, help="Complete entries that have a DOI from Crossref.")
+@_library_options
+@click.pass_context
+def import_(ctx: click.Context, bibfile: Path, enrich: bool, library: str | None,
+            collection: str, tags: Sequence[str], dry_run: bool, as_json: bool) -> None:
+    """Import a .bib file into Zotero, creating only what is not there yet.
+
+    Entries are matched against the library and against each other (a file that lists one
+    paper twice creates one item). Entries that cannot be parsed are reported with their line
+    numbers; the others are still imported. Each entry's key is kept in Extra as
+    'Citation Key: …', so `refsync pull` gives it back unchanged.
+
+    \b
+    Example:
+      refsync import coauthor.bib --collection neuro-immune --dry-run
+    """
+    app = _app(ctx, **{"zotero.library": library})
+    candidates = app.candidates_from_bib(bibfile, enrich=enrich)
+    outcomes = app.add(candidates, collection=collection, tags=tags, dry_run=dry_run)
+    _report(outcomes, as_json)
+    if any(o.action == "failed" for o in outcomes):
+        ctx.exit(EXIT_FAILED)
+
+
 @cli.command()
 @click.option("--library", help="'user:ID' or 'group:ID' instead of the configured one.")
 @click.option("--collection", default="", help="Only this collection (name, key or path).")

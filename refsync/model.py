@@ -175,6 +175,13 @@ class Reference:
     def with_fields(self, **changes: str) -> Reference:
         return replace(self, fields={**self.fields, **changes})
 
+    def completed_by(self, other: Reference) -> Reference:
+        """This record with the fields and creators it lacks taken from ``other`` (a fuller
+        record of the same work, e.g. from Crossref); what this record has always wins."""
+        return replace(self, fields={**other.fields, **self.fields},
+                       creators=self.creators or other.creators,
+                       relations={**other.relations, **self.relations})
+
     def creators_of(self, *types: str) -> tuple[Creator, ...]:
         return tuple(c for c in self.creators if c.creator_type in types)
 

@@ -1,0 +1,99 @@
+"""`refsync import FILE.bib`: parse, match against the library and the file, create what is new."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from fakes.crossref import FakeCrossref
+from fakes.zotero import API_KEY, FakeZotero
+from refsync.cli import cli
+
+COAUTHOR_BIB = r"""
+@string{nrc = {Nature Reviews Cancer}}
+
+@article{pardoll2012,
+  author = {Pardoll, Drew M.},
+  title = {The blockade of immune checkpoints in cancer immunotherapy},
+  journal = nrc, year = 2012, volume = 12, pages = {252--264},
+  doi = {10.1038/nrc3239}
+}
+
+@article{young1897,
+  author = {Young, H. H.},
+  title = {On the presence of nerves in tumors},
+  journal = {J. Exp. Med.}, year = {1897}, volume = {2}, pages = {1--12}
+}
+
+@article{broken,
+  author = {Nobody},
+  title = {Missing a closing brace,
+  year = {2020}
+
+@article{pardoll-again,
+  author = {D. M. Pardoll},
+  title = {The Blockade of Immune Checkpoints in Cancer Immunotherapy},
+  journal = {Nat Rev Cancer}, year = {2012}
+}
+
+@article{srep,
+  title = {Single-molecule FRET studies},
+  doi = {10.1038/srep16696}
+}
+"""
+
+
+@pytest.fixture
+def run(crossref: FakeCrossref, zotero: FakeZotero, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "coauthor.bib").write_text(COAUTHOR_BIB)
+    env = {"REFSYNC_CROSSREF_URL": crossref.url, "REFSYNC_MAILTO": "ci@example.org",
+           "REFSYNC_ZOTERO_URL": zotero.url, "ZOTERO_LIBRARY": "user:123",
+           "ZOTERO_API_KEY": API_KEY, "REFSYNC_CACHE_DIR": str(tmp_path / "cache")}
+
+    def invoke(*args: str) -> Result:
+        return CliRunner().invoke(cli, list(args), env=env)
+
+    return invoke
+
+
+def test_import_reports_every_entry_in_file_order_and_creates_only_new_works(
+        run, zotero: FakeZotero) -> None:
+    existing = zotero.add_item(title="The blockade of immune checkpoints in cancer immunotherapy",
+                               DOI="10.1038/NRC3239", date="2012")
+    result = run("import", "coauthor.bib", "--json")
+    assert result.exit_code == 1  # one entry could not be read
+    out = json.loads(result.stdout)
+    assert [o["input"] for o in out] == ["pardoll2012", "young1897", "broken", "pardoll-again",
+                                         "srep"]
+    assert [o["action"] for o in out] == ["existing", "created", "failed", "existing", "created"]
+    assert out[0]["key"] == existing and out[0]["reason"] == "same DOI"
+    assert "coauthor.bib:17" in out[2]["reason"]
+    assert out[3]["key"] == existing
+    assert len(zotero.items) == 3
+    young = next(d for d in zotero.items.values() if d["title"].startswith("On the presence"))
+    assert "Citation Key: young1897" in young.get("extra", "")
+    again = json.loads(run("import", "coauthor.bib", "--json").stdout)
+    assert [o["action"] for o in again] == ["existing", "existing", "failed", "existing",
+                                            "existing"]
+    assert len(zotero.items) == 3
+
+
+def test_enrich_completes_entries_from_crossref(run, zotero: FakeZotero) -> None:
+    result = run("import", "coauthor.bib", "--enrich")
+    assert result.exit_code == 1
+    srep = next(d for d in zotero.items.values() if d.get("DOI", "").lower() == "10.1038/srep16696")
+    assert srep["title"] == "Single-molecule FRET studies"  # the file's own value wins
+    assert srep["publicationTitle"] == "Scientific Reports"
+    assert len(srep["creators"]) == 8
+
+
+def test_dry_run_creates_nothing_and_keys_are_null(run, zotero: FakeZotero) -> None:
+    out = json.loads(run("import", "coauthor.bib", "--dry-run", "--json").stdout)
+    assert not zotero.items
+    created = [o for o in out if o["action"] == "created"]
+    assert created and all(o["key"] is None for o in created)
