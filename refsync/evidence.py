@@ -61,6 +61,8 @@ _CITATION_WORDS = frozenset({"in", "ed", "eds", "editor", "editors", "pp", "page
                              "volume", "no", "proc", "appeared", "also", "tech", "rep", "report",
                              "technical", "et", "al", "and", "to", "appear"})
 _AUTHORS_ALL, _AUTHORS_MOST, _AUTHORS_HALF, _AUTHORS_SOME, _AUTHORS_NONE = 3.0, 2.0, 1.0, -2.0, -6.0
+# a byline of three or more names agreeing in full is rarer by chance than one or two names
+_AUTHORS_EACH_MORE, _AUTHORS_MORE_CAP = 0.6, 1.8
 _YEAR_SAME, _YEAR_NEAR, _YEAR_FAR, _YEAR_VERY_FAR = 1.0, 0.0, -5.0, -9.0
 _CONTAINER_SAME, _FAMILY_SAME, _FAMILY_OTHER = 1.0, 0.5, -1.0
 _NUMBERS_DIFFER = -8.0  # "Part II" vs "Part III": series members share everything else
@@ -179,7 +181,9 @@ def _author_evidence(a: Fingerprint, b: Fingerprint, strict: bool) -> tuple[floa
     fewer = (max if strict else min)(len(a.authors), len(b.authors))
     text = f"{matched}/{max(len(a.authors), len(b.authors))} authors"
     if matched == fewer:
-        return _AUTHORS_ALL, text
+        whole_byline = matched == len(a.authors) == len(b.authors)
+        more = min(_AUTHORS_MORE_CAP, _AUTHORS_EACH_MORE * max(0, matched - 2))
+        return _AUTHORS_ALL + (more if whole_byline else 0.0), text
     if matched * 4 >= fewer * 3:
         return _AUTHORS_MOST, text
     if matched * 2 >= fewer:

@@ -348,3 +348,14 @@ def test_citation_text_leaked_into_a_title_is_cut_when_names_year_or_venue_expla
 def test_a_longer_title_that_adds_a_topic_is_another_work(longer: str) -> None:
     assert compare(paper("Deep learning for computer vision", "Smith, Anna"),
                    paper(longer, "Smith, Anna")).kind == "distinct"
+
+
+def test_a_whole_byline_of_three_agreeing_is_stronger_than_one_name() -> None:
+    three = ("Jeusfeld, Manfred A.", "Schoop, Mareike", "Quix, Christoph")
+    short = "Business data management for B2B electronic commerce"
+    long = "Business data management for business-to-business electronic commerce"
+    journal = {"publicationTitle": "SIGMOD Record"}
+    assert compare(paper(short, *three, **journal), paper(long, *three[::-1], **journal)).kind \
+        == "duplicate"
+    assert compare(paper(short, three[0], **journal), paper(long, three[0], **journal)).kind \
+        == "distinct"
