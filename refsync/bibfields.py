@@ -136,6 +136,9 @@ def to_reference(key: str, fields: Mapping[str, str]) -> Reference:
     put("date", _date(fields))
     put("accessDate", parse_date(fields.get("urldate", "")).iso())
     put("url", _url(fields))
+    if not _URL_COMMAND.match(published := fields.get("howpublished", "")):
+        # BibTeX's catch-all for where a @misc appeared; the writer puts a site's name there
+        put("publicationTitle" if kind == "webpage" else "publisher", decode_latex(published))
     language = decode_latex(fields.get("langid") or fields.get("language", ""))
     put("language", _LANGUAGES.get(language.lower(), language))
     entry_type = fields["ENTRYTYPE"].lower()

@@ -178,6 +178,14 @@ def test_creator_roles_follow_the_field_and_the_item_type() -> None:
     assert one("@patent{k, author = {I. Nventor}}").creators[0].creator_type == "inventor"
 
 
+def test_howpublished_is_a_link_a_site_or_a_publisher() -> None:
+    assert one(r"@misc{k, howpublished = {\url{https://a.org/x}}}").get("url") == (
+        "https://a.org/x")
+    site = one("@misc{k, howpublished = {BBC News}, url = {https://bbc.co.uk/1}}")
+    assert site.get("websiteTitle") == "BBC News"
+    assert one("@misc{k, howpublished = {Leaflet}}").get("publisher") == "Leaflet"
+
+
 def test_biblatex_subtitles_join_their_titles() -> None:
     ref = one("@incollection{k, title = {Main}, subtitle = {A Study},"
               " booktitle = {Why?}, booksubtitle = {Answers}}")
