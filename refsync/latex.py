@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable
 
 from pylatexenc.latex2text._defaultspecs import (  # type: ignore[import-untyped]
     unicode_accents_list,
@@ -29,7 +29,6 @@ _UNI2LATEX = {**get_builtin_uni2latex_dict(), ord("{"): "\\textbraceleft",
 # pylatexenc's own LaTeX→Unicode accent list; inverting it composes characters pylatexenc has no
 # precomposed entry for, such as Vietnamese ễ → {\~{\^e}}.
 _ACCENTS = {comb: macro for macro, comb in unicode_accents_list if len(macro) == 1}
-_WHITESPACE = re.compile(r"\s+")
 
 
 @functools.cache
@@ -60,9 +59,33 @@ def _char(ch: str) -> str:
 _SPECIAL = re.compile(r'[^\x20-\x7e]|["#$%&<>\\^_{}~\[\]]')
 
 
+class _LazyTable(dict[int, str]):
+    """A :meth:`str.translate` table that works out a character's replacement the first time
+    it is seen: translating in C is several times faster than a regex substitution or a
+    generator calling back into Python for each character."""
+
+    def __init__(self, replace: Callable[[str], str]) -> None:
+        super().__init__()
+        self._replace = replace
+
+    def __missing__(self, code: int) -> str:
+        replacement = self._replace(chr(code))
+        self[code] = replacement
+        return replacement
+
+
+def _latex_char(ch: str) -> str:
+    return _char(ch) if _SPECIAL.match(ch) else ch
+
+
+_TRANSLATION = _LazyTable(_latex_char)
+
+
 def _encode(text: str) -> str:
     """Encode without touching whitespace (callers decide how to collapse it)."""
-    return _SPECIAL.sub(lambda m: _char(m.group()), unicodedata.normalize("NFC", text))
+    if not text.isascii():  # ASCII is its own NFC
+        text = unicodedata.normalize("NFC", text)
+    return text.translate(_TRANSLATION)
 
 
 _OPENING_QUOTE = re.compile(r'(?:^|(?<=[\s(\[{\u2014/-]))"')
@@ -74,12 +97,18 @@ def _prepare(text: str) -> str:
     must not be split between two words) and turn straight double quotes into curly ones by
     position: pylatexenc maps every ``"`` to a closing ``''``, and a bare ``"`` is a babel
     shorthand."""
-    text = unicodedata.normalize("NFC", _WHITESPACE.sub(" ", text).strip())
+    text = " ".join(text.split())  # the same whitespace as the regex \s, so the same result
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
+    if '"' not in text:
+        return text
     return _OPENING_QUOTE.sub("\u201c", text).replace('"', "\u201d")
 
 
 def escape(text: str) -> str:
     """Plain text → LaTeX: Unicode via pylatexenc's table, specials escaped, whitespace collapsed."""
+    if not text:  # most optional fields are empty
+        return text
     return _encode(_prepare(text))
 
 
@@ -90,12 +119,15 @@ _OPENERS = {"i": "\\emph{", "b": "\\textbf{", "sup": "\\textsuperscript{",
             "sub": "\\textsubscript{", "sc": "\\textsc{"}
 # words, hyphenated compounds counting as one ("Data-Intensive", as BBT groups them)
 _WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*|\s+|.", re.DOTALL)
+_WORD_ONLY = re.compile(r"[^\W_]+(?:-[^\W_]+)*")  # the same words: none starts inside another
 
 
 def _needs_protection(word: str, first: bool) -> bool:
     """BBT's rule: a word with a capital, or mixing digits and letters (``3D``, ``p53``), keeps
     its case, except a plain capitalised first word (which every style capitalises anyway)."""
     letters = word.replace("-", "")
+    if letters.islower() and letters.isalpha():  # the common case, answered quickly
+        return False
     if not any(c.isupper() for c in letters) and (letters.isdigit() or letters.isalpha()):
         return False
     plain_capitalised = letters.isalpha() and letters[0].isupper() and letters[1:].islower()
@@ -104,41 +136,48 @@ def _needs_protection(word: str, first: bool) -> bool:
 
 class _Protector:
     """Wraps runs of case-sensitive words in ``{{…}}`` (double braces: BBT FAQ, a single brace
-    group at the start of a field is ignored by biblatex's sentence-casing)."""
+    group at the start of a field is ignored by biblatex's sentence-casing).
+
+    A run is protected words separated by whitespace only. Only the words are looked at one by
+    one; the text between runs is encoded in one piece, which is what keeps titles fast.
+    """
 
     def __init__(self) -> None:
         self.seen_word = False
 
     def __call__(self, text: str) -> str:
         out: list[str] = []
-        group: list[str] = []
-        gap = ""
-
-        def flush() -> None:
-            nonlocal gap
-            if group:
-                out.append("{{" + _encode("".join(group)) + "}}")
-                group.clear()
-            out.append(_encode(gap))
-            gap = ""
-
-        for tok in _WORD.findall(text):
-            if tok[0].isalnum() and _needs_protection(tok, not self.seen_word):
-                if group:
-                    group.append(gap)
-                else:
-                    out.append(_encode(gap))
-                gap = ""
-                group.append(tok)
-            elif tok.isspace():
-                gap += tok
-            else:
-                flush()
-                out.append(_encode(tok))
-            if tok[0].isalnum():
-                self.seen_word = True
-        flush()
+        written = 0  # text[:written] is in out
+        run_start = run_end = -1  # the open run of protected words, if run_start >= 0
+        for match in _WORD_ONLY.finditer(text):
+            start, end = match.span()
+            protect = _needs_protection(match.group(), not self.seen_word)
+            self.seen_word = True
+            joins_run = run_start >= 0 and text[run_end:start].isspace()
+            if run_start >= 0 and not (protect and joins_run):
+                out += (_encode_tokens(text[written:run_start]),
+                        "{{" + _encode(text[run_start:run_end]) + "}}")
+                written, run_start = run_end, -1
+            if protect:
+                if run_start < 0:
+                    run_start = start
+                run_end = end
+        if run_start >= 0:
+            out += (_encode_tokens(text[written:run_start]),
+                    "{{" + _encode(text[run_start:run_end]) + "}}")
+            written = run_end
+        out.append(_encode_tokens(text[written:]))
         return "".join(out)
+
+
+def _encode_tokens(text: str) -> str:
+    """:func:`_encode` of each word, whitespace run and other character in turn. ASCII text is
+    encoded in one go (the same: encoding maps character by character, and NFC leaves ASCII
+    alone); other text token by token, as NFC of the whole is not guaranteed to equal the
+    concatenation of NFC of the parts."""
+    if text.isascii():
+        return text.translate(_TRANSLATION)
+    return "".join(_encode(token) for token in _WORD.findall(text))
 
 
 def rich_text(html: str, *, protect: bool = False) -> str:
@@ -147,6 +186,8 @@ def rich_text(html: str, *, protect: bool = False) -> str:
     ``<span class="nocase">`` becomes a brace group; unclosed tags are closed at the end and
     stray closing tags dropped, so braces always balance whatever the input.
     """
+    if not html:
+        return html
     protector = _Protector() if protect else None
     text = _prepare(html)
     out: list[str] = []
@@ -178,7 +219,13 @@ def rich_text(html: str, *, protect: bool = False) -> str:
     chunk = text[pos:]
     out.append(protector(chunk) if protector and not _in_nocase(closers) else _encode(chunk))
     out.extend(close for _, close, _ in reversed(closers))
-    return re.sub(" {2,}", " ", "".join(out)).strip()  # dropped tags can leave double spaces
+    latex = "".join(out)
+    if "  " in latex:  # dropped tags can leave double spaces
+        latex = _SPACES.sub(" ", latex)
+    return latex.strip()
+
+
+_SPACES = re.compile(" {2,}")
 
 
 def _in_nocase(closers: list[tuple[str, str, bool]]) -> bool:
@@ -194,6 +241,14 @@ _URI_CHARS = frozenset(
 )
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _PERCENT = re.compile(r"%([0-9A-Fa-f]{2})")
+_BARE_PERCENT = re.compile(r"%(?![0-9A-F]{2})")
+
+
+def _uri_char(ch: str) -> str:
+    return ch if ch in _URI_CHARS else "".join(f"%{b:02X}" for b in ch.encode("utf-8"))
+
+
+_URI_TABLE = _LazyTable(_uri_char)
 
 
 def verbatim(value: str, *, bibtex: bool) -> str:
@@ -207,13 +262,11 @@ def verbatim(value: str, *, bibtex: bool) -> str:
     of the entry (BBT#1966, BBT#18, zotero#708); hyperref prints ``\\%`` as ``%``. Biber reads
     ``url``/``doi`` verbatim, so BibLaTeX output keeps ``%`` as is.
     """
-    text = "".join(
-        ch if ch in _URI_CHARS else "".join(f"%{b:02X}" for b in ch.encode("utf-8"))
-        for ch in value.strip()
-    )
-    text = _PERCENT.sub(lambda m: chr(int(m.group(1), 16))
-                        if chr(int(m.group(1), 16)) in _UNRESERVED else m.group(0).upper(), text)
-    text = re.sub(r"%(?![0-9A-F]{2})", "%25", text)
+    text = value.strip().translate(_URI_TABLE)
+    if "%" in text:
+        text = _PERCENT.sub(lambda m: chr(int(m.group(1), 16)) if chr(int(m.group(1), 16))
+                            in _UNRESERVED else m.group(0).upper(), text)
+        text = _BARE_PERCENT.sub("%25", text)
     if bibtex:
         text = text.replace("%", "\\%").replace("#", "\\#")
     return text
@@ -232,7 +285,9 @@ _FORBIDDEN = frozenset("""
     countdef toksdef newwrite newread verbatiminput lstinputlisting addbibresource bibliography
     batchmode nonstopmode scrollmode errorstopmode errmessage message
 """.split())
-_CONTROL_WORD = re.compile(r"\\([A-Za-z@]+)|\\.", re.DOTALL)
+_CONTROL_WORD = re.compile(r"\\([A-Za-z@]+)|\\.", re.DOTALL)  # findall: the word, or ""
+_NOT_BRACES = re.compile(r"[^{}]+")
+_MAYBE_UNSAFE = re.compile(r"[\\^{}]")
 
 
 def safety_problems(latex: str) -> list[str]:
@@ -241,21 +296,22 @@ def safety_problems(latex: str) -> list[str]:
     Checks brace balance as BibTeX counts it (every brace, escaped or not), forbidden control
     words and TeX's ``^^`` character notation (``^^5c`` reads as a backslash).
     """
-    problems = [f"forbidden command \\{name}" for name in _control_words(latex)
-                if name in _FORBIDDEN]
+    problems: list[str] = []
+    if not _MAYBE_UNSAFE.search(latex):  # most values: nothing to look into
+        return problems
+    if "\\" in latex:
+        problems += [f"forbidden command \\{name}" for name in _CONTROL_WORD.findall(latex)
+                     if name in _FORBIDDEN]
     if "^^" in latex:
         problems.append("TeX ^^ notation")
-    depth = 0
-    for brace in re.findall(r"[{}]", latex):
-        depth += 1 if brace == "{" else -1
-        if depth < 0:
-            break
-    if depth:
+    if not _balanced(_NOT_BRACES.sub("", latex)):
         problems.append("unbalanced braces")
     return problems
 
 
-def _control_words(latex: str) -> Iterator[str]:
-    for m in _CONTROL_WORD.finditer(latex):
-        if m.group(1):
-            yield m.group(1)
+def _balanced(braces: str) -> bool:
+    """Whether a string of ``{`` and ``}`` nests properly: it does exactly when taking out
+    innermost ``{}`` pairs until none is left leaves nothing (one pass per nesting level)."""
+    while "{}" in braces:
+        braces = braces.replace("{}", "")
+    return not braces
