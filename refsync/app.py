@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from .add import Candidate, ObjectResult, Outcome, add_references
+from .bibimport import parse_bib
 from .cache import WorkCache
 from .citekeys import assign_keys, identity
 from .config import Settings, Target, load_settings, save_user_setting
-from .bibimport import parse_bib
 from .dedupe import duplicate_groups
 from .doi import normalize_doi
 from .errors import BibParseError, ConfigError

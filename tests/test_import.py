@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-
 from fakes.crossref import FakeCrossref
 from fakes.zotero import API_KEY, FakeZotero
+
 from refsync.cli import cli
 
 COAUTHOR_BIB = r"""
