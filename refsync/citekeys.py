@@ -18,7 +18,8 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from .model import Reference
@@ -43,6 +44,8 @@ _UNSAFE = re.compile(r"[^\w:./+-]")
 def fold_ascii(text: str) -> str:
     """Transliterate to ASCII (BBT's ``citekeyFold``): drop accents, spell out ß/æ/ø/ł …; any
     character with no ASCII form is removed."""
+    if text.isascii():  # nothing to fold (most keys)
+        return text
     decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD_EXTRA))
     return decomposed.encode("ascii", "ignore").decode("ascii")
 
@@ -130,8 +133,8 @@ def assign_keys(
     result: dict[str, str] = {}
     used = {key.casefold() for key in taken.values()}
     pending: dict[str, Reference] = {}
-    for ref in sorted(refs, key=_order):
-        ident = identity(ref)
+    for order, ref in sorted(((_order(ref), ref) for ref in refs), key=itemgetter(0)):
+        ident = order[-1]  # _order ends with the identity; worked out once per record
         if ident in taken:
             result[ident] = taken[ident]
         else:
@@ -142,8 +145,9 @@ def assign_keys(
         (ident, sanitize_key(formatter.format_key(ref)) or _fallback(ident))
         for ident, ref in pending.items() if not pins[ident]
     ]
+    tried: dict[str, int] = {}
     for ident, base in bases:
-        result[ident] = _claim(base, used)
+        result[ident] = _claim(base, used, tried)
     return result
 
 
@@ -151,14 +155,16 @@ def _fallback(ident: str) -> str:
     return "ref" + hashlib.sha1(ident.encode("utf-8")).hexdigest()[:8]
 
 
-def _claim(base: str, used: set[str]) -> str:
-    key = next(k for k in _candidates(base) if k.casefold() not in used)
-    used.add(key.casefold())
-    return key
+def _claim(base: str, used: set[str], tried: dict[str, int]) -> str:
+    """``base`` with the first suffix whose key is not ``used`` (ignoring case).
 
-
-def _candidates(base: str) -> Iterable[str]:
-    n = 0
-    while True:
-        yield base + suffix(n)
+    ``tried`` holds, per base, how many suffixes an earlier claim found taken; keys are only
+    ever added to ``used``, so they are still taken and the search starts after them (without
+    it, n records sharing a base cost n²/2 look-ups).
+    """
+    n = tried.get(base, 0)
+    while (key := base + suffix(n)).casefold() in used:
         n += 1
+    used.add(key.casefold())
+    tried[base] = n + 1
+    return key

@@ -48,7 +48,11 @@ def title_words(title: str) -> list[str]:
     """Title words as BBT's ``shorttitle`` sees them: markup removed, split at anything that is
     not a letter or digit (after composing an "o" and a combining umlaut into one letter), skip
     words dropped."""
-    words = _WORDS.findall(unicodedata.normalize("NFC", _TAGS.sub("", title)))
+    if "<" in title:
+        title = _TAGS.sub("", title)
+    if not title.isascii():  # ASCII is its own NFC
+        title = unicodedata.normalize("NFC", title)
+    words = _WORDS.findall(title)
     return [w for w in words if w.lower() not in SKIP_WORDS]
 
 
@@ -59,7 +63,7 @@ class BBTDefault:
 
     def format_key(self, ref: Reference) -> str:
         creator = first_creator(ref)
-        auth = re.sub(r"\s+", "", creator.family).lower() if creator else ""
+        auth = "".join(creator.family.split()).lower() if creator else ""  # spaces removed
         short = "".join(w[:1].upper() + w[1:] for w in title_words(ref.title)[:3])
         year = ref.issued.year
         return f"{auth}{short}{year if year is not None else ''}"
