@@ -6,6 +6,7 @@ A thin facade so that Python users get what the CLI gets without the CLI.
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import ExitStack
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -93,26 +94,30 @@ class Refsync:
         self._lock = Lock.load(self.project_dir / LOCK_FILE)
         views: dict[str, LibraryView] = {}
         plans = []
-        for target in targets:
-            view = self._library_view(target, views)
-            collections = view.collections()
-            # a collection's items come from the membership index; a tag filter needs the whole
-            # library, to tell an unknown tag from one that selects nothing here
-            items = (view.items_in(collection_keys(target.collection, collections,
-                                                   target.subcollections))
-                     if target.collection and not target.tags else view.items())
-            plans.append(plan_pull(
-                target,
-                items=items,
-                collections=collections,
-                path=self.project_dir / target.output,
-                lock=self._lock,
-                exporter=self.registry.exporter(target.format or self.settings.format),
-                formatter=self.registry.key_formatter(self.settings.citekey),
-                source=target.snapshot or view.library,
-                force=force,
-            ))
+        with ExitStack() as stack:
+            for target in targets:
+                plans.append(self._plan_target(target, self._library_view(target, stack, views),
+                                               force))
         return plans
+
+    def _plan_target(self, target: Target, view: LibraryView, force: bool) -> PullPlan:
+        collections = view.collections()
+        # a collection's items come from the membership index; a tag filter needs the whole
+        # library, to tell an unknown tag from one that selects nothing here
+        items = (view.items_in(collection_keys(target.collection, collections,
+                                               target.subcollections))
+                 if target.collection and not target.tags else view.items())
+        return plan_pull(
+            target,
+            items=items,
+            collections=collections,
+            path=self.project_dir / target.output,
+            lock=self._lock,
+            exporter=self.registry.exporter(target.format or self.settings.format),
+            formatter=self.registry.key_formatter(self.settings.citekey),
+            source=target.snapshot or view.library,
+            force=force,
+        )
 
     def apply_pull(self, plans: Sequence[PullPlan]) -> None:
         """Write the planned files (each atomically, only if changed), then the lock."""
@@ -120,33 +125,35 @@ class Refsync:
             apply_pull(plan, self._lock)
         self._lock.save(self.project_dir / LOCK_FILE)
 
-    def _library_view(self, target: Target, opened: dict[str, LibraryView]) -> LibraryView:
-        if target.snapshot:
-            name = f"snapshot:{target.snapshot}"
-            if name not in opened:
+    def _library_view(self, target: Target, stack: ExitStack,
+                      opened: dict[str, LibraryView]) -> LibraryView:
+        """The target's snapshot, or its library's mirror synced once per run; ``stack``
+        closes what was opened."""
+        name = (f"snapshot:{target.snapshot}" if target.snapshot
+                else self._library_name(target.library))
+        if name not in opened:
+            if target.snapshot:
                 opened[name] = SnapshotLibrary.load(self.project_dir / target.snapshot)
-            return opened[name]
-        zotero = self.settings.zotero
-        library = target.library or zotero.library or ("user:0" if zotero.local else "")
-        if not library:
-            raise ConfigError(
-                "no Zotero library configured",
-                hint="set [zotero] library = 'user:ID' or 'group:ID', or run 'refsync login'",
-            )
-        if library not in opened:
-            opened[library] = self._synced_mirror(library)[1]
-        return opened[library]
+            else:
+                client, mirror = self._synced_mirror(name)
+                stack.enter_context(client)
+                opened[name] = stack.enter_context(mirror)
+        return opened[name]
 
-    def _synced_mirror(self, library: str | None = None) -> tuple[ZoteroClient, Mirror]:
-        """A client for the library and its mirror, brought up to date (one request when
-        nothing changed). The caller closes the client."""
+    def _library_name(self, library: str = "") -> str:
         zotero = self.settings.zotero
-        library = library or zotero.library or ("user:0" if zotero.local else "")
-        if not library:
+        name = library or zotero.library or ("user:0" if zotero.local else "")
+        if not name:
             raise ConfigError(
                 "no Zotero library configured",
                 hint="set [zotero] library = 'user:ID' or 'group:ID', or run 'refsync login'",
             )
+        return name
+
+    def _synced_mirror(self, library: str) -> tuple[ZoteroClient, Mirror]:
+        """A client for the library and its mirror, brought up to date (one request when
+        nothing changed). The caller closes both."""
+        zotero = self.settings.zotero
         api_key = None if zotero.local else load_api_key(zotero.url)
         if not zotero.local and api_key is None:
             raise ConfigError(
@@ -172,7 +179,7 @@ class Refsync:
     ) -> list[Outcome]:
         """Add works to the library unless they are already there (then file them into
         ``collection`` and ``tags``); one outcome per candidate, in order."""
-        client, mirror = self._synced_mirror()
+        client, mirror = self._synced_mirror(self._library_name())
         with client, mirror, WriteJournal.open(self.settings.cache_dir, mirror.library) as journal:
             collection_key = (
                 next(iter(collection_keys(collection, mirror.collections())))
@@ -228,13 +235,13 @@ class Refsync:
         ]
 
     def duplicates(self, target: Target | None = None) -> list[Group]:
-        """Groups of library items that are one work (within ``target``'s selection)."""
-        client, mirror = self._synced_mirror(target.library if target else None)
-        with client, mirror:
-            items = mirror.items()
-            if target is not None:
-                items = select_items(target, items, mirror.collections())
-            return duplicate_groups(items, list(self.registry.matchers.values()))
+        """Groups of library items that are one work (within ``target``'s selection: a
+        collection, tags, another library or a snapshot)."""
+        target = target or Target()
+        with ExitStack() as stack:
+            view = self._library_view(target, stack, {})
+            items = select_items(target, view.items(), view.collections())
+        return duplicate_groups(items, list(self.registry.matchers.values()))
 
     def login(self, api_key: str) -> tuple[str, str]:
         """Check the key against the configured Zotero server, store it in the keyring, and

@@ -376,20 +376,22 @@ def import_(ctx: click.Context, bibfile: Path, enrich: bool, library: str | None
 @click.option("--library", help="'user:ID' or 'group:ID' instead of the configured one.")
 @click.option("--collection", default="", help="Only this collection (name, key or path).")
 @click.option("--tag", "tags", multiple=True, help="Only items with this tag (repeat for AND).")
+@click.option("--snapshot", type=click.Path(path_type=Path, dir_okay=False),
+              help="Read a Zotero JSON snapshot instead of the API.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @click.pass_context
 def dedupe(ctx: click.Context, library: str | None, collection: str, tags: Sequence[str],
-           as_json: bool) -> None:
+           snapshot: Path | None, as_json: bool) -> None:
     """Report the duplicates already inside a library, with the reason for each group.
 
     \b
     Example:
       refsync dedupe --collection neuro-immune
+      refsync dedupe --snapshot library.json
     """
     app = _app(ctx, **{"zotero.library": library})
-    target = Target(collection=collection, subcollections=True, tags=tuple(tags),
-                    library=library or "") if (collection or tags) else None
-    groups = app.duplicates(target)
+    groups = app.duplicates(Target(collection=collection, subcollections=True, tags=tuple(tags),
+                                   library=library or "", snapshot=str(snapshot or "")))
     if as_json:
         click.echo(json.dumps({"groups": [
             {"items": [r.key for r in g.items], "reason": g.reason} for g in groups]}, indent=1))

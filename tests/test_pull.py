@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
@@ -287,6 +288,7 @@ def test_snapshot_example_pulls_offline_into_a_stable_file(tmp_path: Path) -> No
         first = CliRunner().invoke(cli, ["pull"])
         text = (folder / "references.bib").read_text()
         second = CliRunner().invoke(cli, ["pull"])
+        dedupe = CliRunner().invoke(cli, ["dedupe", "--snapshot", "library.json", "--json"])
     finally:
         os.chdir(cwd)
     assert first.exit_code == 0 and second.exit_code == 0, first.stderr
@@ -295,3 +297,5 @@ def test_snapshot_example_pulls_offline_into_a_stable_file(tmp_path: Path) -> No
     assert {e.get("doi") for e in entries} >= {"10.1038/s41568-025-00831-w", "10.1038/nrc3239",
                                                "10.1084/jem.2.1.1"}
     assert (folder / "references.bib").read_text() == text
+    groups = json.loads(dedupe.stdout)["groups"]  # the Pardoll review was saved twice
+    assert [sorted(g["items"]) for g in groups] == [["PARDDUP2", "PARDLL22"]]
