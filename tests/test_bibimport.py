@@ -235,6 +235,7 @@ def test_a_broken_entry_is_reported_and_the_others_still_import() -> None:
         "next entry starts.",
         "thesis.bib:7: entry 'nocomma' cannot be read: no comma follows the citation key.",
     ]
+    assert [(e.line, e.key) for e in result.errors] == [(3, "broken"), (7, "nocomma")]
     assert all(e.hint for e in result.errors)
 
 
