@@ -18,6 +18,7 @@ lower-cases titles prints them right and the .bib stays close to the library.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
@@ -99,6 +100,7 @@ _DASHES = re.compile(r"\s*[-\u2010-\u2015\u2212]+\s*")
 _AND = re.compile(r"\sand\s", re.IGNORECASE)
 _MASTERS = re.compile(r"master|\bm\.?\s?(?:a|sc|s|phil)\b|mathesis", re.IGNORECASE)
 _DOCTORAL = re.compile(r"ph\.?\s?d|doctor|diss", re.IGNORECASE)
+_ARXIV = re.compile(r"\s*arxiv:\s*(\S+)\s*", re.IGNORECASE)
 
 
 def _thesis_kind(thesis_type: str) -> str:
@@ -153,8 +155,7 @@ def _fields(ref: Reference, biblatex: bool) -> Iterator[tuple[str, str]]:
     yield "edition", escape(f.get("edition", ""))
     yield "volume", escape(f.get("volume", ""))
     number = f.get("issue") or f.get("seriesNumber") or f.get("number", "")
-    arxiv = re.fullmatch(r"\s*arxiv:\s*(\S+)\s*", number, re.IGNORECASE)
-    if kind == "preprint" and arxiv:
+    if kind == "preprint" and (arxiv := _ARXIV.fullmatch(number)):
         yield "eprint", escape(arxiv.group(1))
         yield ("eprinttype" if biblatex else "archiveprefix"), "arXiv"
     else:
@@ -258,8 +259,12 @@ _SUFFIX = re.compile(r",!?\s*")  # "Martin Luther, Jr." ("!": citeproc's no-comm
 _PARTICLES = re.compile(r"^(.*?\S)\s+((?:[a-z\u00e0-\u00ff]+['\u2019-]?\s*)+)$")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _name(creator: Creator) -> str:
     """``Last, First`` or, with a suffix, BibTeX's ``Last, Jr, First``.
+
+    Cached: the same people recur throughout a library (co-authors, an author's own papers),
+    and the name is a function of the frozen :class:`Creator` alone.
 
     Single-field names become one brace group; so does a name part in double quotes (Zotero's
     "keep together" mark) or one holding a comma or the word ``and`` (BibTeX splits there).
@@ -269,14 +274,19 @@ def _name(creator: Creator) -> str:
     if creator.is_single_field or not creator.last:
         whole = escape(_visible(creator.name or creator.first, keep="&").lstrip("&"))
         return "{" + whole + "}" if whole else ""
-    first, _, jr = _SUFFIX.sub(",", _visible(creator.first), count=1).partition(",")
-    first, jr, last = first.strip(), jr.strip(), _visible(creator.last)
-    if (m := _PARTICLES.match(first)) and any(c.isupper() for c in m.group(1)):
+    first, jr, last = _visible(creator.first), "", _visible(creator.last)
+    if "," in first:
+        first, _, jr = _SUFFIX.sub(",", first, count=1).partition(",")
+        first, jr = first.strip(), jr.strip()
+    # a particle follows a space; _visible left single spaces only
+    if " " in first and (m := _PARTICLES.match(first)) and any(c.isupper() for c in m.group(1)):
         first, last = m.group(1), f"{m.group(2).strip()} {last}"
-    return ", ".join(_name_part(p) for p in (last, jr, first) if p)
+    return ", ".join([_name_part(p) for p in (last, jr, first) if p])
 
 
 _TEX_SPECIALS = set("\\{}%#$^_&~")
+# str.translate tables deleting the TeX specials, by the specials kept (ASCII holds no Cf)
+_DROP_ASCII = {keep: dict.fromkeys(map(ord, _TEX_SPECIALS - set(keep))) for keep in ("", "&")}
 
 
 def _visible(text: str, keep: str = "") -> str:
@@ -284,9 +294,12 @@ def _visible(text: str, keep: str = "") -> str:
     patterns) and without TeX specials: biber derives initials from the *decoded* name and
     writes them to the .bbl unescaped, so a name word starting with ``%``, ``}`` or ``^``
     breaks the document however it was escaped (found by tests/test_latex_compile.py)."""
-    drop = _TEX_SPECIALS - set(keep)
-    text = "".join(c for c in text if unicodedata.category(c) != "Cf" and c not in drop)
-    return re.sub(r"\s+", " ", text).strip()
+    if text.isascii():
+        text = text.translate(_DROP_ASCII[keep])
+    else:
+        drop = _TEX_SPECIALS - set(keep)
+        text = "".join(c for c in text if unicodedata.category(c) != "Cf" and c not in drop)
+    return " ".join(text.split())  # what re.sub(r"\s+", " ", text).strip() gives
 
 
 def _name_part(part: str) -> str:
