@@ -17,6 +17,7 @@ from .hookspecs import Matcher
 from .journal import WriteJournal, new_item_key
 from .match import MatchSettings
 from .model import Reference
+from .schema import fit_to_schema
 
 __all__ = ["Candidate", "LibraryWriter", "ObjectResult", "Outcome", "add_references"]
 
@@ -212,7 +213,7 @@ def _membership(ref: Reference, collection: str, tags: Sequence[str]) -> dict[st
 
 
 def _new_item(ref: Reference, collection: str, tags: Sequence[str]) -> dict[str, Any]:
-    data = ref.to_zotero()
+    data = fit_to_schema(ref).to_zotero()
     data.update(key=new_item_key(), version=0,
                 collections=[collection] if collection else [],
                 tags=[{"tag": t} for t in sorted({*ref.tags, *tags})])

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 
 from refsync.builtin.crossref_mapping import (
-    FIELDS,
     clean_abstract,
     clean_title,
     item_type_of,
     work_to_reference,
 )
 from refsync.model import Creator, Reference
+from refsync.schema import ITEM_FIELDS
 
 WORKS = Path(__file__).parent / "fixtures" / "crossref" / "works"
 ALL_FILES = sorted(WORKS.glob("*.json"))
@@ -49,7 +49,7 @@ def test_every_recorded_work_maps_to_fields_zotero_accepts(path: Path) -> None:
     assert ref.doi == message["DOI"].lower()
     assert ref.get("libraryCatalog") == "Crossref"
     assert ref.title and "[No title found]" not in ref.title
-    assert set(ref.fields) <= FIELDS[ref.item_type]
+    assert set(ref.fields) <= ITEM_FIELDS[ref.item_type]
     assert all(v == v.strip() and v for v in ref.fields.values())
     assert "<jats:" not in ref.get("abstractNote") and "<" not in ref.get("abstractNote")[:1]
     assert all(c.family for c in ref.creators)
@@ -169,7 +169,7 @@ TYPES = [
 def test_every_crossref_type_has_an_item_type(crossref_type: str, item_type: str) -> None:
     ref = work_to_reference(work(type=crossref_type, title=["T"], **{"container-title": ["C"]}))
     assert item_type_of(work(type=crossref_type)) == item_type == ref.item_type
-    assert set(ref.fields) <= FIELDS[item_type]
+    assert set(ref.fields) <= ITEM_FIELDS[item_type]
 
 
 def test_posted_content_preprint_takes_its_repository_from_the_publisher() -> None:

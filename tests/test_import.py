@@ -39,6 +39,12 @@ COAUTHOR_BIB = r"""
   journal = {Nat Rev Cancer}, year = {2012}
 }
 
+@article{withedition,
+  author = {Editor, E.},
+  title = {An article that claims an edition},
+  journal = {J}, year = {2001}, edition = {2}
+}
+
 @article{srep,
   title = {Single-molecule FRET studies},
   doi = {10.1038/srep16696}
@@ -69,18 +75,21 @@ def test_import_reports_every_entry_in_file_order_and_creates_only_new_works(
     assert result.exit_code == 1  # one entry could not be read
     out = json.loads(result.stdout)
     assert [o["input"] for o in out] == ["pardoll2012", "young1897", "broken", "pardoll-again",
-                                         "srep"]
-    assert [o["action"] for o in out] == ["existing", "created", "failed", "existing", "created"]
+                                         "withedition", "srep"]
+    assert [o["action"] for o in out] == ["existing", "created", "failed", "existing",
+                                          "created", "created"]
     assert out[0]["key"] == existing and out[0]["reason"] == "same DOI"
     assert "coauthor.bib:17" in out[2]["reason"]
     assert out[3]["key"] == existing
-    assert len(zotero.items) == 3
+    assert len(zotero.items) == 4
+    edition = next(d for d in zotero.items.values() if d["title"].startswith("An article"))
+    assert "edition" not in edition and "edition: 2" in edition["extra"]  # not valid there
     young = next(d for d in zotero.items.values() if d["title"].startswith("On the presence"))
     assert "Citation Key: young1897" in young.get("extra", "")
     again = json.loads(run("import", "coauthor.bib", "--json").stdout)
     assert [o["action"] for o in again] == ["existing", "existing", "failed", "existing",
-                                            "existing"]
-    assert len(zotero.items) == 3
+                                            "existing", "existing"]
+    assert len(zotero.items) == 4
 
 
 def test_enrich_completes_entries_from_crossref(run, zotero: FakeZotero) -> None:

@@ -13,6 +13,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 from ..model import Creator, PartialDate, Reference
+from ..schema import CREATOR_TYPES, ITEM_FIELDS
 
 __all__ = ["clean_abstract", "clean_title", "item_type_of", "work_to_reference"]
 
@@ -60,41 +61,6 @@ _BASE = {
     "dataset": {"publisher": "repository", "place": "repositoryLocation", "number": "identifier"},
 }
 
-_COMMON = "title abstractNote date DOI url shortTitle language rights"
-#: fields valid for each item type this module produces (schema v41, protocols.md Part C);
-#: anything else would make the Zotero API answer 400 "'X' is not a valid field for type 'Y'"
-FIELDS = {
-    item_type: frozenset(f"{_COMMON} {extra}".split())
-    for item_type, extra in {
-        "journalArticle": "publicationTitle publisher place volume issue pages series "
-                          "seriesTitle journalAbbreviation ISSN libraryCatalog",
-        "book": "series volume edition publisher place ISBN ISSN libraryCatalog",
-        "bookSection": "bookTitle series volume edition publisher place pages ISBN ISSN "
-                       "libraryCatalog",
-        "conferencePaper": "proceedingsTitle conferenceName publisher place volume issue pages "
-                           "series ISBN ISSN libraryCatalog",
-        "thesis": "thesisType university place ISBN ISSN libraryCatalog",
-        "report": "reportNumber reportType institution place seriesTitle pages ISBN ISSN "
-                  "libraryCatalog",
-        "preprint": "genre repository archiveID place series libraryCatalog",
-        "manuscript": "manuscriptType institution place libraryCatalog",
-        "dataset": "identifier repository repositoryLocation libraryCatalog",
-        "document": "publisher place libraryCatalog",
-        "standard": "number edition publisher place ISBN libraryCatalog",
-        "blogPost": "blogTitle websiteType ISSN",  # a blog post has no libraryCatalog field
-    }.items()
-}
-
-_PEOPLE = frozenset({"author", "contributor", "editor", "translator"})
-#: creator types each item type allows (schema v41); others become ``contributor``
-CREATOR_TYPES = dict.fromkeys(FIELDS, _PEOPLE) | {
-    "thesis": _PEOPLE - {"editor", "translator"},
-    "dataset": _PEOPLE - {"editor", "translator"},
-    "manuscript": _PEOPLE - {"editor"},
-    "blogPost": _PEOPLE - {"editor"},
-    "standard": _PEOPLE - {"translator"},
-}
-
 #: Crossref contributor list → creator role, in the order creators are listed; the translator
 #: turns ``chair`` into ``contributor``. Book-chapter authors stay ``author`` on purpose: the
 #: translator makes them ``bookAuthor`` (protocols.md D9), which BibTeX exporters would then
@@ -134,7 +100,7 @@ def work_to_reference(message: Work) -> Reference:
     generic = {**_common_fields(message), **_container_fields(message, item_type)}
     generic.update(_TYPE_RULES.get(item_type, _no_rule)(message))
     rename = _BASE.get(item_type, {})
-    valid = FIELDS[item_type]
+    valid = ITEM_FIELDS[item_type]
     fields = {rename.get(k, k): v for k, v in generic.items() if v}
     return Reference(
         item_type=item_type,
@@ -272,7 +238,7 @@ def _partial_date(parts: list[Any]) -> PartialDate:
 
 
 def _creators(work: Work, item_type: str) -> tuple[Creator, ...]:
-    allowed = CREATOR_TYPES[item_type]
+    allowed = CREATOR_TYPES[item_type]  # others become ``contributor``
     creators: list[Creator] = []
     for key, role in ROLES:
         people = [p for p in work.get(key) or () if isinstance(p, Mapping)]
