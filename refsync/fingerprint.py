@@ -15,7 +15,7 @@ from functools import lru_cache
 from pylatexenc.latex2text import LatexNodes2Text  # type: ignore[import-untyped]
 
 from .doi import extract_dois
-from .identifiers import identifiers_of
+from .identifiers import sourced_identifiers
 from .model import Creator, Reference, parse_date
 
 __all__ = ["Fingerprint", "PersonKey", "TitleForm", "fingerprint", "normalize_title"]
@@ -107,6 +107,7 @@ class Fingerprint:
     family: str
     container: str
     related: frozenset[str]  # DOIs of linked preprints / published versions
+    scraped: frozenset[str]  # identifier schemes read from Extra or the URL, not a field
     _authors: tuple[PersonKey, ...] | None = None
 
     @property
@@ -168,7 +169,9 @@ def _variant(raw: str, full: TitleForm) -> TitleForm | None:
 
 
 def fingerprint(ref: Reference, ids: dict[str, set[str]] | None = None) -> Fingerprint:
-    """Everything matching needs from ``ref``; ``ids`` defaults to :func:`identifiers_of`."""
+    """Everything matching needs from ``ref``; ``ids`` defaults to the record's own
+    (:func:`refsync.identifiers.sourced_identifiers`)."""
+    ids, scraped = sourced_identifiers(ref) if ids is None else (ids, frozenset())
     raw = ref.title
     full = _title(normalize_title(raw))
     head = _SUBTITLE.split(raw, maxsplit=1)
@@ -181,8 +184,9 @@ def fingerprint(ref: Reference, ids: dict[str, set[str]] | None = None) -> Finge
                         for doi in extract_dois(" ".join(dois)))
     container = next((ref.get(name) for name in _CONTAINERS if ref.get(name)), "")
     return Fingerprint(
-        ref=ref, ids=identifiers_of(ref) if ids is None else ids, title=full, main=main, bare=bare,
+        ref=ref, ids=ids, title=full, main=main, bare=bare,
         people=people, first_author=first.rsplit(" ", 1)[-1],
         year=_year(ref.get("date")), family=_FAMILIES.get(ref.item_type, ref.item_type),
         container=_cached_normalize(container) if container else "", related=related,
+        scraped=scraped,
     )

@@ -20,6 +20,7 @@ __all__ = [
     "normalize_isbn",
     "normalize_pmcid",
     "normalize_pmid",
+    "sourced_identifiers",
 ]
 
 #: identifier schemes, in the order a reason names them
@@ -98,6 +99,12 @@ def identifiers_of(ref: Reference) -> dict[str, set[str]]:
     the record has no usable field of it, since a book chapter's URL often carries the book's
     DOI, and letting it join the chapter's own DOI would make two chapters "the same DOI".
     """
+    return sourced_identifiers(ref)[0]
+
+
+def sourced_identifiers(ref: Reference) -> tuple[dict[str, set[str]], frozenset[str]]:
+    """:func:`identifiers_of`, and the schemes among them read from Extra or the URL only, whose
+    values may name a container rather than the record itself."""
     declared: dict[str, set[str]] = {}
     scraped: dict[str, set[str]] = {}
     for scheme, value, from_field in _raw_identifiers(ref):
@@ -106,7 +113,7 @@ def identifiers_of(ref: Reference) -> dict[str, set[str]]:
             found.setdefault("arxiv", set()).add(arxiv)
         if canonical := _NORMALIZERS[scheme](value):
             found.setdefault(scheme, set()).add(canonical)
-    return {**scraped, **declared}
+    return {**scraped, **declared}, frozenset(scraped.keys() - declared.keys())
 
 
 def _raw_identifiers(ref: Reference) -> Iterator[tuple[str, str, bool]]:

@@ -36,6 +36,9 @@ __all__ = [
     "find_duplicate_groups",
 ]
 
+#: title similarity (0–100) from which a DOI read from a URL or Extra is taken as the record's own
+_SAME_TITLE = 80.0
+
 
 @dataclass(frozen=True)
 class Group:
@@ -120,6 +123,13 @@ def _other_version(a: Fingerprint, b: Fingerprint) -> bool:
     return len(types) == 2 and "document" not in types and not same_container(a, b)
 
 
+def _container_doi(a: Fingerprint, b: Fingerprint) -> bool:
+    """A shared DOI read from a URL or Extra, between records whose titles differ: most likely
+    the DOI of the book or proceedings both appear in, so it proves nothing and fields decide."""
+    hearsay = "doi" in a.scraped or "doi" in b.scraped
+    return hearsay and fuzz.token_sort_ratio(a.title.text, b.title.text) < _SAME_TITLE
+
+
 def _identifier_decision(a: Fingerprint, b: Fingerprint) -> Decision | None:
     """Shared identifier → same work; different identifiers of one scheme → different works."""
     if a.related & b.ids.get("doi", set()) or b.related & a.ids.get("doi", set()):
@@ -130,6 +140,8 @@ def _identifier_decision(a: Fingerprint, b: Fingerprint) -> Decision | None:
         if not mine or not theirs or (scheme == "isbn" and not a.family == b.family == "book"):
             continue  # chapters and papers carry the ISBN of the book they appear in
         if mine & theirs:
+            if scheme == "doi" and _container_doi(a, b):
+                continue
             label = "arXiv id" if scheme == "arxiv" else scheme.upper()
             if scheme == "arxiv" and (a.family == "preprint") != (b.family == "preprint"):
                 return Decision("related", 1.0, f"same {label}: preprint and published version")

@@ -359,3 +359,17 @@ def test_a_whole_byline_of_three_agreeing_is_stronger_than_one_name() -> None:
         == "duplicate"
     assert compare(paper(short, three[0], **journal), paper(long, three[0], **journal)).kind \
         == "distinct"
+
+
+def test_a_doi_only_in_urls_proves_nothing_when_the_titles_differ() -> None:
+    # two chapters with no DOI field; their URLs carry the DOI of the book they are in
+    book_url = "https://doi.org/10.1007/978-3-030-00001-1"
+    first = paper("Convolutional networks for images", "Smith, Anna", item_type="bookSection",
+                  url=book_url)
+    second = paper("Recurrent networks for speech", "Jones, Bo", item_type="bookSection",
+                   url=book_url)
+    assert compare(first, second).kind == "distinct"
+    # the same title and a DOI in the URL: the DOI is the record's own
+    again = paper("Convolutional networks for images", "Smith, A.", item_type="bookSection",
+                  extra=f"DOI: {book_url[16:]}")
+    assert compare(first, again).reason == "same DOI"
