@@ -6,8 +6,8 @@ A thin facade so that Python users get what the CLI gets without the CLI.
 from __future__ import annotations
 
 from collections import Counter
-from contextlib import ExitStack
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
