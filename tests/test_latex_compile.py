@@ -18,11 +18,13 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from test_bbt_fixtures import BBT, bbt_reference, load_items
 
 from refsync.builtin.bibtex import BibExporter
 from refsync.builtin.citekeys import BBTDefault
 from refsync.citekeys import assign_keys, identity
+from refsync.cli import cli
 from refsync.model import Creator, Reference
 
 pytestmark = [
@@ -162,3 +164,20 @@ def test_biber_compiles_every_entry(tmp_path: Path, entries: dict[str, Reference
 def test_corpus_is_large_and_holds_the_hostile_records(entries: dict[str, Reference]) -> None:
     assert len(entries) > 250
     assert sum(r.key.startswith("HOSTILE") for r in entries.values()) == len(HOSTILE_TEXT)
+
+
+def test_the_examples_pulled_bibliography_compiles(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's main job: the offline example's pull gives a .bib its paper cites from."""
+    example = Path(__file__).parent.parent / "examples" / "neuro-immune"
+    folder = tmp_path / "neuro-immune"
+    shutil.copytree(example, folder, ignore=shutil.ignore_patterns("references.bib", "*.lock"))
+    monkeypatch.chdir(folder)
+    assert CliRunner().invoke(cli, ["pull"]).exit_code == 0
+    assert compile_bibtex(folder, (folder / "references.bib").read_text("utf-8"), "plain",
+                          "\\usepackage{url}") == 6
+    paper = _run(folder, "pdflatex", "-no-shell-escape", "-halt-on-error",
+                 "-interaction=nonstopmode", "paper.tex")
+    assert paper.returncode == 0
+    cited = _run(folder, "bibtex", "paper")
+    assert "Warning--I didn't find a database entry" not in cited.stdout, cited.stdout
