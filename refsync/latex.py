@@ -12,14 +12,14 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from pylatexenc.latex2text._defaultspecs import (  # type: ignore[import-untyped]
     unicode_accents_list,
 )
 from pylatexenc.latexencode import get_builtin_uni2latex_dict  # type: ignore[import-untyped]
 
-__all__ = ["escape", "rich_text", "safety_problems", "verbatim"]
+__all__ = ["all_safe", "escape", "rich_text", "safety_problems", "verbatim"]
 
 # BibTeX and biber count every brace, escaped or not, so ``\\{`` would unbalance a field; the
 # LaTeX kernel's text symbols print literal braces without any.
@@ -119,7 +119,13 @@ _OPENERS = {"i": "\\emph{", "b": "\\textbf{", "sup": "\\textsuperscript{",
             "sub": "\\textsubscript{", "sc": "\\textsc{"}
 # words, hyphenated compounds counting as one ("Data-Intensive", as BBT groups them)
 _WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*|\s+|.", re.DOTALL)
-_WORD_ONLY = re.compile(r"[^\W_]+(?:-[^\W_]+)*")  # the same words: none starts inside another
+# The words of _WORD that may need protection: all but those of lower-case ASCII letters and
+# hyphens, which never do and are most of a title, so the regex skips them in C. A word starts
+# where no letter or digit precedes it (no word starts inside another).
+_MAYBE_PROTECTED = re.compile(
+    r"(?<![^\W_])(?![a-z]+(?:-[a-z]+)*(?![^\W_]|-[^\W_]))[^\W_]+(?:-[^\W_]+)*"
+)
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
 
 
 def _needs_protection(word: str, first: bool) -> bool:
@@ -138,8 +144,9 @@ class _Protector:
     """Wraps runs of case-sensitive words in ``{{…}}`` (double braces: BBT FAQ, a single brace
     group at the start of a field is ignored by biblatex's sentence-casing).
 
-    A run is protected words separated by whitespace only. Only the words are looked at one by
-    one; the text between runs is encoded in one piece, which is what keeps titles fast.
+    A run is protected words separated by whitespace only. Only words that may need protection
+    are looked at one by one; the text between runs is encoded in one piece, which is what
+    keeps titles fast.
     """
 
     def __init__(self) -> None:
@@ -149,9 +156,10 @@ class _Protector:
         out: list[str] = []
         written = 0  # text[:written] is in out
         run_start = run_end = -1  # the open run of protected words, if run_start >= 0
-        for match in _WORD_ONLY.finditer(text):
+        for match in _MAYBE_PROTECTED.finditer(text):
             start, end = match.span()
-            protect = _needs_protection(match.group(), not self.seen_word)
+            first = not self.seen_word and not _LETTER_OR_DIGIT.search(text, 0, start)
+            protect = _needs_protection(match.group(), first)
             self.seen_word = True
             joins_run = run_start >= 0 and text[run_end:start].isspace()
             if run_start >= 0 and not (protect and joins_run):
@@ -167,6 +175,8 @@ class _Protector:
                     "{{" + _encode(text[run_start:run_end]) + "}}")
             written = run_end
         out.append(_encode_tokens(text[written:]))
+        if not self.seen_word and _LETTER_OR_DIGIT.search(text):
+            self.seen_word = True
         return "".join(out)
 
 
@@ -287,6 +297,7 @@ _FORBIDDEN = frozenset("""
 """.split())
 _CONTROL_WORD = re.compile(r"\\([A-Za-z@]+)|\\.", re.DOTALL)  # findall: the word, or ""
 _NOT_BRACES = re.compile(r"[^{}]+")
+_NOT_BRACES_OR_NUL = re.compile(r"[^{}\x00]+")
 _MAYBE_UNSAFE = re.compile(r"[\\^{}]")
 
 
@@ -304,14 +315,34 @@ def safety_problems(latex: str) -> list[str]:
                      if name in _FORBIDDEN]
     if "^^" in latex:
         problems.append("TeX ^^ notation")
-    if not _balanced(_NOT_BRACES.sub("", latex)):
+    if _unmatched(_NOT_BRACES.sub("", latex)):
         problems.append("unbalanced braces")
     return problems
 
 
-def _balanced(braces: str) -> bool:
-    """Whether a string of ``{`` and ``}`` nests properly: it does exactly when taking out
-    innermost ``{}`` pairs until none is left leaves nothing (one pass per nesting level)."""
+def all_safe(values: Iterable[str]) -> bool:
+    """Whether :func:`safety_problems` finds nothing in every one of ``values``, checked in
+    one pass over them all (a writer's whole entry); when it says no, ask
+    :func:`safety_problems` value by value which one and why.
+
+    The values are joined with NUL, which is no letter, backslash, caret or brace, so no
+    control word, ``^^`` or ``{}`` pair can span two of them; a value holding NUL itself may
+    only cause a false alarm, which the value-by-value check then clears.
+    """
+    joined = "\x00".join(values)
+    if not _MAYBE_UNSAFE.search(joined):
+        return True
+    if "^^" in joined:
+        return False
+    if "\\" in joined and any(name in _FORBIDDEN for name in _CONTROL_WORD.findall(joined)):
+        return False
+    return not _unmatched(_NOT_BRACES_OR_NUL.sub("", joined)).replace("\x00", "")
+
+
+def _unmatched(braces: str) -> str:
+    """The braces left after taking out innermost ``{}`` pairs until none is left (one pass
+    per nesting level): nothing exactly when they nest properly. Other characters in
+    ``braces`` stay and keep the pairs on either side of them apart."""
     while "{}" in braces:
         braces = braces.replace("{}", "")
-    return not braces
+    return braces

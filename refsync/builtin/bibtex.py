@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator, Mapping
 
 from ..config import Settings
 from ..hookspecs import Exporter, hookimpl
-from ..latex import escape, rich_text, safety_problems, verbatim
+from ..latex import all_safe, escape, rich_text, safety_problems, verbatim
 from ..model import Creator, Reference, parse_date
 from .jsonformats import base_fields, primary_creator
 
@@ -127,12 +127,13 @@ def render_entry(key: str, ref: Reference, *, dialect: str = "bibtex") -> str:
     if entry_type == "phdthesis" and _thesis_kind(base_fields(ref).get("type", "")) == "mathesis":
         entry_type = "mastersthesis"
     fields = dict(_fields(ref, biblatex))
-    lines = []
-    for name in FIELD_ORDER:
-        if value := fields.get(name):
+    values = {name: value for name in FIELD_ORDER if (value := fields.get(name))}
+    if not all_safe(values.values()):  # one check for the entry; per field to say which
+        for name, value in values.items():
             if problems := safety_problems(value):
                 raise ValueError(f"{key}: field {name} is unsafe ({', '.join(problems)})")
-            lines.append(f"  {name} = {value}" if name == "month" else f"  {name} = {{{value}}}")
+    lines = [f"  {name} = {value}" if name == "month" else f"  {name} = {{{value}}}"
+             for name, value in values.items()]
     return f"@{entry_type}{{{key},\n" + ",\n".join(lines) + "\n}"
 
 
