@@ -46,11 +46,10 @@ def split_bib(text: str, source: str) -> BibBlocks:
     for i, match in enumerate(starts):
         end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
         block = text[match.start():end].strip() + "\n"
-        line = text.count("\n", 0, match.start()) + 1
         bare = _ESCAPED_BRACE.sub("", block)
         if bare.count("{") != bare.count("}"):
             raise BibParseError(
-                f"{source}:{line}: unbalanced braces in '@{match.group(1)}{{{match.group(2)}'",
+                f"{source}:{_line(text, match)}: unbalanced braces in '@{match.group(1)}{{{match.group(2)}'",
                 hint="fix the entry by hand, or run 'refsync pull --force' to rewrite the file",
             )
         kind, key = match.group(1).lower(), match.group(2)
@@ -58,12 +57,17 @@ def split_bib(text: str, source: str) -> BibBlocks:
             blocks.extras.append(block)
         elif key in blocks.entries:
             raise BibParseError(
-                f"{source}:{line}: citation key '{key}' is used twice",
+                f"{source}:{_line(text, match)}: citation key '{key}' is used twice",
                 hint="rename or remove one of the two entries",
             )
         else:
             blocks.entries[key] = block
     return blocks
+
+
+def _line(text: str, match: re.Match[str]) -> int:
+    """Counted only for a message: counting for every entry would cost O(entries × size)."""
+    return text.count("\n", 0, match.start()) + 1
 
 
 @dataclass
