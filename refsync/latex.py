@@ -40,12 +40,13 @@ def _char(ch: str) -> str:
         "LATIN"
     ):  # Greek, Cyrillic, CJK …: pylatexenc would turn Greek into math or Latin look-alikes
         return ch
-    if (latex := _UNI2LATEX.get(ord(ch))) is not None:
+    latex: str | None = _UNI2LATEX.get(ord(ch))
+    if latex is not None:
         return "{" + latex + "}" if latex.startswith("\\") else latex
     category = unicodedata.category(ch)
     if category in ("Cc", "Cf", "Mn"):  # controls, zero-width formatting, stray combining marks
         return ""
-    base, *marks = unicodedata.normalize("NFD", ch)
+    base, *marks = list(unicodedata.normalize("NFD", ch))
     if marks and all(m in _ACCENTS for m in marks) and base != ch:
         out = _char(base).strip("{}")
         for mark in marks:
@@ -106,7 +107,7 @@ def _prepare(text: str) -> str:
 
 
 def escape(text: str) -> str:
-    """Plain text → LaTeX: Unicode via pylatexenc's table, specials escaped, whitespace collapsed."""
+    """Plain text → LaTeX: Unicode via pylatexenc's table, specials escaped, spaces collapsed."""
     if not text:  # most optional fields are empty
         return text
     return _encode(_prepare(text))
@@ -114,7 +115,8 @@ def escape(text: str) -> str:
 
 # Zotero's rich-text subset (zotero.org/support/kb/rich_text_bibliography): the only tags that
 # are markup; anything else that looks like a tag is literal text (think "p<q").
-_TAG = re.compile(r"<(/?)(i|b|sup|sub|span|sc)\b([^<>]*)>", re.IGNORECASE)
+# ASCII-only case folding: a dotted capital I ('<İ>') must not pass for <i>
+_TAG = re.compile(r"<(/?)(i|b|sup|sub|span|sc)\b([^<>]*)>", re.IGNORECASE | re.ASCII)
 _OPENERS = {"i": "\\emph{", "b": "\\textbf{", "sup": "\\textsuperscript{",
             "sub": "\\textsubscript{", "sc": "\\textsc{"}
 # words, hyphenated compounds counting as one ("Data-Intensive", as BBT groups them)

@@ -49,7 +49,8 @@ def split_bib(text: str, source: str) -> BibBlocks:
         bare = _ESCAPED_BRACE.sub("", block)
         if bare.count("{") != bare.count("}"):
             raise BibParseError(
-                f"{source}:{_line(text, match)}: unbalanced braces in '@{match.group(1)}{{{match.group(2)}'",
+                f"{source}:{_line(text, match)}: unbalanced braces in "
+                f"'@{match.group(1)}{{{match.group(2)}'",
                 hint="fix the entry by hand, or run 'refsync pull --force' to rewrite the file",
             )
         kind, key = match.group(1).lower(), match.group(2)

@@ -140,3 +140,9 @@ def test_random_text_always_renders_safely() -> None:
         for out in (escape(text), rich_text(text), rich_text(text, protect=True),
                     verbatim(text, bibtex=True), verbatim(text, bibtex=False)):
             assert safety_problems(out) == [], (text, out)
+
+
+def test_lookalike_tag_names_are_text_not_markup() -> None:
+    # a dotted capital I lower-cases to 'i̇', which is no tag refsync knows
+    out = rich_text("<\u0130>x</\u0130>")
+    assert "\\emph" not in out and out.count("{") == out.count("}")
