@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+from click.testing import CliRunner, Result
+
+from refsync.cli import cli
+
+if TYPE_CHECKING:  # pytest_plugins below imports them, so their assertions get rewritten
+    from fakes.crossref import FakeCrossref
+    from fakes.zotero import FakeZotero
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -49,3 +57,25 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
     yield
+
+
+@pytest.fixture
+def services_env(crossref: FakeCrossref, zotero: FakeZotero, tmp_path: Path) -> dict[str, str]:
+    """The environment a user would set to point refsync at both loopback services."""
+    from fakes.zotero import API_KEY
+
+    return {"REFSYNC_CROSSREF_URL": crossref.url, "REFSYNC_MAILTO": "ci@example.org",
+            "REFSYNC_ZOTERO_URL": zotero.url, "ZOTERO_LIBRARY": "user:123",
+            "ZOTERO_API_KEY": API_KEY, "REFSYNC_CACHE_DIR": str(tmp_path / "cache")}
+
+
+@pytest.fixture
+def run(services_env: dict[str, str], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
+    """``run("add", DOI, ...)``: the refsync command in ``tmp_path``, against the fakes."""
+    monkeypatch.chdir(tmp_path)
+
+    def invoke(*args: str) -> Result:
+        return CliRunner().invoke(cli, list(args), env=services_env)
+
+    return invoke

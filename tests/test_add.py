@@ -6,30 +6,12 @@ import json
 from collections import Counter
 from pathlib import Path
 
-import pytest
-from click.testing import CliRunner, Result
 from fakes.crossref import FakeCrossref
-from fakes.zotero import API_KEY, FakeZotero
-
-from refsync.cli import cli
+from fakes.zotero import FakeZotero
 
 PLOS = "10.1371/journal.pone.0033693"
 SREP = "10.1038/srep16696"
 IJO = "10.3892/ijo_00000353"
-
-
-@pytest.fixture
-def run(crossref: FakeCrossref, zotero: FakeZotero, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.chdir(tmp_path)
-    env = {"REFSYNC_CROSSREF_URL": crossref.url, "REFSYNC_MAILTO": "ci@example.org",
-           "REFSYNC_ZOTERO_URL": zotero.url, "ZOTERO_LIBRARY": "user:123",
-           "ZOTERO_API_KEY": API_KEY, "REFSYNC_CACHE_DIR": str(tmp_path / "cache")}
-
-    def invoke(*args: str) -> Result:
-        return CliRunner().invoke(cli, list(args), env=env)
-
-    return invoke
 
 
 def dois_in(zotero: FakeZotero) -> Counter[str]:

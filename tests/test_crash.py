@@ -17,19 +17,18 @@ from collections import Counter
 from pathlib import Path
 
 from fakes.crossref import FakeCrossref
-from fakes.zotero import API_KEY, FakeZotero
+from fakes.zotero import FakeZotero
 
 ROUNDS = 50
 PER_ROUND = 60  # two write batches (the API takes at most 50 objects per request)
 
 
 def test_killed_runs_never_leave_duplicates(crossref: FakeCrossref, zotero: FakeZotero,
+                                            services_env: dict[str, str],
                                             tmp_path: Path) -> None:
     dois = crossref.clone_works(ROUNDS * PER_ROUND, prefix="10.5555/crash.")
     zotero.latency = 0.01  # a little network time, so kills land inside requests too
-    env = {**os.environ, "REFSYNC_CROSSREF_URL": crossref.url, "REFSYNC_MAILTO": "ci@example.org",
-           "REFSYNC_ZOTERO_URL": zotero.url, "ZOTERO_LIBRARY": "user:123",
-           "ZOTERO_API_KEY": API_KEY, "REFSYNC_CACHE_DIR": str(tmp_path / "cache")}
+    env = {**os.environ, **services_env}
     rng = random.Random(20261123)
     killed_while_writing = 0
     for round_ in range(ROUNDS):

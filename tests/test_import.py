@@ -6,11 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
-from fakes.crossref import FakeCrossref
-from fakes.zotero import API_KEY, FakeZotero
-
-from refsync.cli import cli
+from fakes.zotero import FakeZotero
 
 COAUTHOR_BIB = r"""
 @string{nrc = {Nature Reviews Cancer}}
@@ -52,19 +48,9 @@ COAUTHOR_BIB = r"""
 """
 
 
-@pytest.fixture
-def run(crossref: FakeCrossref, zotero: FakeZotero, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.chdir(tmp_path)
+@pytest.fixture(autouse=True)
+def coauthor_bib(tmp_path: Path) -> None:
     (tmp_path / "coauthor.bib").write_text(COAUTHOR_BIB)
-    env = {"REFSYNC_CROSSREF_URL": crossref.url, "REFSYNC_MAILTO": "ci@example.org",
-           "REFSYNC_ZOTERO_URL": zotero.url, "ZOTERO_LIBRARY": "user:123",
-           "ZOTERO_API_KEY": API_KEY, "REFSYNC_CACHE_DIR": str(tmp_path / "cache")}
-
-    def invoke(*args: str) -> Result:
-        return CliRunner().invoke(cli, list(args), env=env)
-
-    return invoke
 
 
 def test_import_reports_every_entry_in_file_order_and_creates_only_new_works(
