@@ -155,3 +155,11 @@ def test_plugin_registers_both_dialects() -> None:
     assert [e.name for e in register_exporters(Settings())] == ["bibtex", "biblatex"]
     registry = Registry.from_plugin_manager(make_plugin_manager(entrypoints=False), Settings())
     assert registry.exporter("biblatex").suffix == ".bib"
+
+
+def test_a_last_name_alone_with_spaces_stays_one_name() -> None:
+    ref = Reference("report", {"title": "T", "date": "2020"},
+                    (Creator(last="Doe Inc."), Creator(last="Smith", first="J.")))
+    entry = render_entry("doe2020", ref)
+    assert "author = {{Doe Inc.} and Smith, J.}" in entry
+    assert parse_bib(entry)["doe2020"]["author"].startswith("{Doe Inc.}")

@@ -282,6 +282,10 @@ def _name(creator: Creator) -> str:
     # a particle follows a space; _visible left single spaces only
     if " " in first and (m := _PARTICLES.match(first)) and any(c.isupper() for c in m.group(1)):
         first, last = m.group(1), f"{m.group(2).strip()} {last}"
+    if not first and not jr and " " in last:
+        # a last name alone ("Doe Inc.", an organisation typed into the two-field form): BibTeX
+        # would read "Doe" as a first name, so the whole name is one brace group
+        return "{" + escape(last.strip('"')) + "}"
     return ", ".join([_name_part(p) for p in (last, jr, first) if p])
 
 
