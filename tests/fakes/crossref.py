@@ -1,7 +1,8 @@
 """Loopback fake of the Crossref REST API, and the pytest fixtures that serve it.
 
-Behaviour follows /work/shared/docs/protocols.md Part D (D1 routes, D2 envelopes, D7 errors,
-D10 batching, D11 pools) so the real habanero client cannot tell it from api.crossref.org.
+Behaviour follows the Crossref REST API as recorded in June 2026 (routes, envelopes, plain-text
+404s, 400/414 errors, filter batching, pools and rate-limit headers) so the real habanero client
+cannot tell it from api.crossref.org.
 Works come from tests/fixtures/crossref/works/*.json (real recordings, see SOURCES.md there).
 """
 
