@@ -37,6 +37,9 @@ class Lock:
 
     keys: dict[str, str] = field(default_factory=dict)
     targets: dict[str, dict[str, LockEntry]] = field(default_factory=dict)
+    #: per target, the refsync version and format that wrote it: entries are reused only from
+    #: the same writer, so an upgrade re-renders everything once
+    writers: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path) -> Lock:
@@ -61,6 +64,7 @@ class Lock:
                 name: {key: LockEntry(**entry) for key, entry in entries.items()}
                 for name, entries in raw.get("targets", {}).items()
             },
+            writers=dict(raw.get("writers", {})),
         )
 
     def dumps(self) -> str:
@@ -74,6 +78,7 @@ class Lock:
                 }
                 for name, entries in self.targets.items()
             },
+            "writers": self.writers,
         }
         return json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import __version__
 from .citekeys import assign_keys, identity
 from .config import Target
 from .errors import SyncConflictError
@@ -35,6 +36,7 @@ class PullPlan:
     text: str
     current: str | None
     entries: dict[str, LockEntry]
+    writer: str = ""
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
@@ -91,12 +93,15 @@ def plan_pull(
     # keys of hand-written entries are not given out, once refsync knows which entries are its own
     reserved = set(blocks.entries) if (blocks and base) else set()
     keyed = _keys_for(chosen, lock, formatter, reserved)
-    rendered = {key: _render(exporter, key, ref) for key, ref in sorted(keyed.items())}
+    writer = f"refsync {__version__} {exporter.name}"
+    unchanged = (blocks.entries if blocks and lock.writers.get(target.output) == writer else {})
+    rendered = {key: _reuse(unchanged.get(key), base.get(key), ref) or _render(exporter, key, ref)
+                for key, ref in sorted(keyed.items())}
     entries = {
         key: LockEntry(item=identity(ref), version=ref.version, hash=entry_hash(rendered[key]))
         for key, ref in keyed.items()
     }
-    plan = PullPlan(target, path, "", current, entries)
+    plan = PullPlan(target, path, "", current, entries, writer)
     plan.added = sorted(set(rendered) - set(base))
     plan.removed = sorted(set(base) - set(rendered))
     plan.updated = sorted(k for k in rendered if k in base and entries[k].hash != base[k].hash)
@@ -133,6 +138,7 @@ def apply_pull(plan: PullPlan, lock: Lock) -> bool:
     """
     written = write_if_changed(plan.path, plan.text)
     lock.targets[plan.target.output] = plan.entries
+    lock.writers[plan.target.output] = plan.writer
     return written
 
 
@@ -149,6 +155,15 @@ def _keys_for(
         lock.keys[ident] = assigned[ident]
         keyed[assigned[ident]] = ref
     return keyed
+
+
+def _reuse(block: str | None, was: LockEntry | None, ref: Reference) -> str | None:
+    """The file's own text for an entry when rendering again could only give the same: this
+    writer wrote it, from this version of this item, and nobody has edited it since."""
+    if (block is None or was is None or was.version != ref.version
+            or was.item != identity(ref) or entry_hash(block) != was.hash):
+        return None
+    return block
 
 
 def _render(exporter: Exporter, key: str, ref: Reference) -> str:

@@ -14,6 +14,7 @@ from click.testing import CliRunner, Result
 from fakes.zotero import API_KEY, FakeZotero
 
 from refsync.cli import cli
+from refsync.merge import entry_hash, split_bib
 
 
 class Machine:
@@ -299,3 +300,28 @@ def test_snapshot_example_pulls_offline_into_a_stable_file(tmp_path: Path) -> No
     assert (folder / "references.bib").read_text() == text
     groups = json.loads(dedupe.stdout)["groups"]  # the Pardoll review was saved twice
     assert [sorted(g["items"]) for g in groups] == [["PARDDUP2", "PARDLL22"]]
+
+
+def test_entries_are_rendered_again_only_after_a_writer_change(
+        zotero: FakeZotero, library: dict[str, str], tmp_path: Path) -> None:
+    """Unchanged items keep the text this refsync wrote; after an upgrade (another writer in
+    the lock) everything is rendered afresh, so old output never lingers."""
+    me = Machine(zotero, tmp_path)
+    me.pull("--collection", "neuro-immune")
+    lock_path = me.folder / "refsync.lock"
+    old = me.bib.read_text()
+    # what an older refsync might have written for the same item version
+    older = old.replace("journal = {Nature Reviews Cancer}", "journal = {Nat Rev Cancer}", 1)
+    lock = json.loads(lock_path.read_text())
+    entry = lock["targets"]["references.bib"]["amitNeuroImmuneCross2025"]
+    block = split_bib(older, "x").entries["amitNeuroImmuneCross2025"]
+    entry["hash"] = entry_hash(block)
+    me.bib.write_text(older)
+    lock_path.write_text(json.dumps(lock))
+    assert me.pull("--collection", "neuro-immune").exit_code == 0
+    assert me.bib.read_text() == older  # same writer, same item version: reused as written
+    lock = json.loads(lock_path.read_text())
+    lock["writers"]["references.bib"] = "refsync 0.0.1 bibtex"
+    lock_path.write_text(json.dumps(lock))
+    assert me.pull("--collection", "neuro-immune").exit_code == 0
+    assert me.bib.read_text() == old
