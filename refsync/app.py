@@ -18,7 +18,6 @@ from .cache import WorkCache
 from .citekeys import assign_keys, identity
 from .config import Settings, Target, load_settings, save_user_setting
 from .dedupe import duplicate_groups
-from .doi import normalize_doi
 from .errors import BibParseError, ConfigError
 from .journal import WriteJournal
 from .lockfile import LOCK_FILE, Lock
@@ -166,6 +165,7 @@ class Refsync:
             sync_mirror(client, mirror)
         except BaseException:
             client.close()
+            mirror.close()
             raise
         return client, mirror
 
@@ -225,12 +225,12 @@ class Refsync:
         return candidates
 
     def _enriched(self, candidates: list[Candidate]) -> list[Candidate]:
+        # imported DOIs are already normalised, as resolve() keys its results
         dois = [c.reference.doi for c in candidates if c.reference and c.reference.doi]
         found = {r.doi: r.reference for r in self.resolve(dois) if r.reference}
         return [
-            replace(c, reference=c.reference.completed_by(found[normalize_doi(c.reference.doi)]))
-            if c.reference and c.reference.doi and normalize_doi(c.reference.doi) in found
-            else c
+            replace(c, reference=c.reference.completed_by(found[c.reference.doi]))
+            if c.reference and c.reference.doi in found else c
             for c in candidates
         ]
 
