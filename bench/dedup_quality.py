@@ -1,8 +1,11 @@
 """Duplicate-detection quality on labelled data: refsync versus Zotero's three-pass rules.
 
-DBLP-ACM (Köpcke, Thor & Rahm, PVLDB 3(1), 2010): the ACM side is the library, each DBLP record
-a candidate being imported; "refsync" counts every duplicate a look-up lists, "best match" only
-the one ``Existing.duplicate`` names, which is what an import acts on.
+DBLP-ACM (Köpcke, Thor & Rahm, PVLDB 3(1), 2010): the ACM side is the library, the DBLP side a
+.bib file being imported: its rows are written as BibTeX (``@article`` or ``@inproceedings``,
+LaTeX special characters escaped) and read back with ``refsync.bibimport.parse_bib``, so the
+measured path is the real import path, name splitting and LaTeX decoding included.
+"refsync" counts every duplicate a look-up lists, "best match" only the one
+``Existing.duplicate`` names, which is what an import acts on.
 Cora (McCallum et al.): one messy table, deduplicated in place. Its labels split most
 conference/journal/report versions of a paper into separate clusters (and join a few), so the
 strict row, one set per publication, is the one its labelling matches.
@@ -25,6 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
 
 from bench.zotero_rules import zotero_groups  # noqa: E402
+from refsync.bibimport import parse_bib  # noqa: E402
 from refsync.dedupe import duplicate_groups, find_existing  # noqa: E402
 from refsync.match import compare  # noqa: E402
 from refsync.model import Creator, Reference  # noqa: E402
@@ -47,6 +51,40 @@ def dblp_acm_reference(row: dict[str, str]) -> Reference:
               "publicationTitle" if journal else "proceedingsTitle": venue}
     authors = tuple(person(a) for a in row["authors"].split(",") if a.strip())
     return Reference("journalArticle" if journal else "conferencePaper", fields, authors)
+
+
+_LATEX_SPECIAL = re.compile(r"([&%$#_{}])")
+
+
+def bib_value(text: str) -> str:
+    """A field value as a .bib writer would give it: LaTeX's special characters escaped."""
+    return "{" + _LATEX_SPECIAL.sub(r"\\\1", text.replace("\\", "/")) + "}"
+
+
+def dblp_bib(rows: list[dict[str, str]]) -> str:
+    """DBLP rows as a .bib file, one entry per row keyed by its id (``dblp17``); journals and
+    proceedings told apart by venue, as ``dblp_acm_reference`` does for the library side."""
+    entries = []
+    for row in rows:
+        venue = row["venue"].strip()
+        journal = re.search(r"record|journal|j\.|trans", venue, re.IGNORECASE)
+        authors = " and ".join(a.strip() for a in row["authors"].split(",") if a.strip())
+        fields = {"title": row["title"], "author": authors, "year": row["year"],
+                  "journal" if journal else "booktitle": venue}
+        body = ",\n".join(f"  {name} = {bib_value(value)}" for name, value in fields.items()
+                          if value.strip())
+        kind = "article" if journal else "inproceedings"
+        entries.append(f"@{kind}{{dblp{row['id']},\n{body}\n}}\n")
+    return "\n".join(entries)
+
+
+def read_bib(text: str) -> dict[str, Reference]:
+    """Citation key → record, through refsync's own importer; every entry must be readable."""
+    imported = parse_bib(text, "dblp.bib")
+    if imported.errors:
+        raise SystemExit(f"dblp.bib: {len(imported.errors)} entries unreadable: "
+                         f"{imported.errors[0]}")
+    return {entry.key: entry.reference for entry in imported.entries}
 
 
 def read_rows(path: Path, delimiter: str) -> list[dict[str, str]]:
@@ -134,7 +172,9 @@ def group_pairs(groups: Iterable[Iterable[int]]) -> set[Pair]:
 
 def run_dblp_acm(folder: Path, misses: int = 0) -> dict[str, tuple[float, float, float]]:
     acm = [dblp_acm_reference(r) for r in read_rows(folder / "acm.csv", "%")]
-    dblp = [dblp_acm_reference(r) for r in read_rows(folder / "dblp.csv", "%")]
+    dblp_rows = read_rows(folder / "dblp.csv", "%")
+    by_key = read_bib(dblp_bib(dblp_rows))
+    dblp = [by_key[f"dblp{r['id']}"] for r in dblp_rows]  # gt.csv names rows by position
     truth = {(int(r["D1"]), int(r["D2"])) for r in read_rows(folder / "gt.csv", "%")}
     acm_position = {id(ref): j for j, ref in enumerate(acm)}
     existing = find_existing(dblp, acm)
