@@ -19,7 +19,7 @@ from pylatexenc.latex2text._defaultspecs import (  # type: ignore[import-untyped
 )
 from pylatexenc.latexencode import get_builtin_uni2latex_dict  # type: ignore[import-untyped]
 
-__all__ = ["all_safe", "escape", "rich_text", "safety_problems", "verbatim"]
+__all__ = ["LazyTable", "all_safe", "escape", "rich_text", "safety_problems", "verbatim"]
 
 # BibTeX and biber count every brace, escaped or not, so ``\\{`` would unbalance a field; the
 # LaTeX kernel's text symbols print literal braces without any.
@@ -60,7 +60,7 @@ def _char(ch: str) -> str:
 _SPECIAL = re.compile(r'[^\x20-\x7e]|["#$%&<>\\^_{}~\[\]]')
 
 
-class _LazyTable(dict[int, str]):
+class LazyTable(dict[int, str]):
     """A :meth:`str.translate` table that works out a character's replacement the first time
     it is seen: translating in C is several times faster than a regex substitution or a
     generator calling back into Python for each character."""
@@ -79,7 +79,7 @@ def _latex_char(ch: str) -> str:
     return _char(ch) if _SPECIAL.match(ch) else ch
 
 
-_TRANSLATION = _LazyTable(_latex_char)
+_TRANSLATION = LazyTable(_latex_char)
 
 
 def _encode(text: str) -> str:
@@ -260,7 +260,7 @@ def _uri_char(ch: str) -> str:
     return ch if ch in _URI_CHARS else "".join(f"%{b:02X}" for b in ch.encode("utf-8"))
 
 
-_URI_TABLE = _LazyTable(_uri_char)
+_URI_TABLE = LazyTable(_uri_char)
 
 
 def verbatim(value: str, *, bibtex: bool) -> str:
@@ -298,6 +298,11 @@ _FORBIDDEN = frozenset("""
     batchmode nonstopmode scrollmode errorstopmode errmessage message
 """.split())
 _CONTROL_WORD = re.compile(r"\\([A-Za-z@]+)|\\.", re.DOTALL)  # findall: the word, or ""
+# Any forbidden name after a backslash, for the one-pass check; it may also fire where the
+# backslash is itself escaped, which only sends the caller to the exact check.
+_MAYBE_FORBIDDEN = re.compile(
+    r"\\(?:" + "|".join(sorted(_FORBIDDEN, key=len, reverse=True)) + r")(?![A-Za-z@])"
+)
 _NOT_BRACES = re.compile(r"[^{}]+")
 _NOT_BRACES_OR_NUL = re.compile(r"[^{}\x00]+")
 _MAYBE_UNSAFE = re.compile(r"[\\^{}]")
@@ -328,15 +333,16 @@ def all_safe(values: Iterable[str]) -> bool:
     :func:`safety_problems` value by value which one and why.
 
     The values are joined with NUL, which is no letter, backslash, caret or brace, so no
-    control word, ``^^`` or ``{}`` pair can span two of them; a value holding NUL itself may
-    only cause a false alarm, which the value-by-value check then clears.
+    control word, ``^^`` or ``{}`` pair can span two of them. It never says yes where the
+    exact check finds a problem; it may say no where it finds none (a value holding NUL, a
+    forbidden name after an escaped backslash), which the value-by-value check then clears.
     """
     joined = "\x00".join(values)
     if not _MAYBE_UNSAFE.search(joined):
         return True
     if "^^" in joined:
         return False
-    if "\\" in joined and any(name in _FORBIDDEN for name in _CONTROL_WORD.findall(joined)):
+    if "\\" in joined and _MAYBE_FORBIDDEN.search(joined):
         return False
     return not _unmatched(_NOT_BRACES_OR_NUL.sub("", joined)).replace("\x00", "")
 

@@ -7,6 +7,7 @@ Pure: no I/O, no third-party imports.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -88,10 +89,13 @@ _DMY = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
 _YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def parse_date(text: str) -> PartialDate:
     """Read the date forms found in Zotero data (``2017-02-09``, ``02/2017``, ``March 5, 2012``).
 
     Ambiguous numeric forms are read the way Zotero's own ``strToDate`` does (month first).
+    Cached: a library holds few distinct date strings, and keys, writers and matchers each
+    ask for every record's date.
     """
     if not text:
         return PartialDate()

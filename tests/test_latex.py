@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from refsync.latex import escape, rich_text, safety_problems, verbatim
+from refsync.latex import all_safe, escape, rich_text, safety_problems, verbatim
 
 HOSTILE = [
     r"\write18{rm -rf ~}", r"\immediate\write18{x}", r"\input{/etc/passwd}",
@@ -115,6 +115,13 @@ def test_verbatim(value: str, bibtex: str, biblatex: str) -> None:
 ])
 def test_safety_problems(latex: str, problem: str | None) -> None:
     assert safety_problems(latex) == ([problem] if problem else [])
+    if problem:  # the one-pass check over a whole entry never passes what the exact one fails
+        assert not all_safe(["clean", latex, r"\emph{ok}"])
+
+
+def test_one_pass_check_passes_clean_entries() -> None:
+    assert all_safe(["{{DNA}} repair", r"M{\"u}ller, Anna", "", r"\textbf{x}{\textbraceleft}"])
+    assert all_safe([r"\writer", r"\inputs"])  # other words that merely begin the same
 
 
 def test_every_character_pylatexenc_knows_encodes_safely() -> None:

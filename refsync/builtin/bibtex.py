@@ -21,11 +21,11 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 
 from ..config import Settings
 from ..hookspecs import Exporter, hookimpl
-from ..latex import all_safe, escape, rich_text, safety_problems, verbatim
+from ..latex import LazyTable, all_safe, escape, rich_text, safety_problems, verbatim
 from ..model import Creator, Reference, parse_date
 from .jsonformats import base_fields, primary_creator
 
@@ -122,68 +122,79 @@ def render_entry(key: str, ref: Reference, *, dialect: str = "bibtex") -> str:
     if dialect not in ("bibtex", "biblatex"):
         raise ValueError(f"unknown dialect {dialect!r} (bibtex or biblatex)")
     biblatex = dialect == "biblatex"
-    types = ENTRY_TYPES.get(ref.item_type, ("misc", "misc"))
-    entry_type = types[biblatex]
-    if entry_type == "phdthesis" and _thesis_kind(base_fields(ref).get("type", "")) == "mathesis":
+    f = base_fields(ref)
+    entry_type = ENTRY_TYPES.get(ref.item_type, ("misc", "misc"))[biblatex]
+    if entry_type == "phdthesis" and _thesis_kind(f.get("type", "")) == "mathesis":
         entry_type = "mastersthesis"
-    fields = dict(_fields(ref, biblatex))
-    values = {name: value for name in FIELD_ORDER if (value := fields.get(name))}
-    if not all_safe(values.values()):  # one check for the entry; per field to say which
-        for name, value in values.items():
-            if problems := safety_problems(value):
+    fields = _fields(ref, f, biblatex)
+    names = sorted((name for name, value in fields.items() if value), key=_RANK.__getitem__)
+    if not all_safe(fields.values()):  # one check for the entry; per field to say which
+        for name in names:
+            if problems := safety_problems(fields[name]):
                 raise ValueError(f"{key}: field {name} is unsafe ({', '.join(problems)})")
-    lines = [f"  {name} = {value}" if name == "month" else f"  {name} = {{{value}}}"
-             for name, value in values.items()]
+    lines = [f"  {name} = {fields[name]}" if name == "month" else f"  {name} = {{{fields[name]}}}"
+             for name in names]
     return f"@{entry_type}{{{key},\n" + ",\n".join(lines) + "\n}"
 
 
-def _fields(ref: Reference, biblatex: bool) -> Iterator[tuple[str, str]]:
-    f = base_fields(ref)
+_RANK = {name: rank for rank, name in enumerate(FIELD_ORDER)}
+
+
+def _fields(ref: Reference, f: dict[str, str], biblatex: bool) -> dict[str, str]:
+    """Every field the entry may have, by BibTeX name; empty values are left out later."""
     kind = ref.item_type
-    yield "title", rich_text(f.get("title", ""), protect=True)
-    yield from _creators(ref, biblatex)
+    out = _creators(ref, biblatex)
+    out["title"] = rich_text(f.get("title", ""), protect=True)
     container = f.get("publicationTitle", "")
     if kind in _ARTICLES or (kind == "encyclopediaArticle" and not biblatex):
-        yield ("journaltitle" if biblatex else "journal"), rich_text(container)
+        out["journaltitle" if biblatex else "journal"] = _container(container, False)
     elif kind in _CONTAINED:  # a paper without proceedings title is cited by its conference
-        yield "booktitle", rich_text(container or f.get("conferenceName", ""), protect=True)
+        out["booktitle"] = _container(container or f.get("conferenceName", ""), True)
     elif biblatex:
-        yield "titleaddon", rich_text(container)
+        out["titleaddon"] = _container(container, False)
     elif ENTRY_TYPES.get(kind, ("misc", "misc"))[0] == "misc":
         # @misc has no publisher in the standard styles; BBT puts it in howpublished too
-        yield "howpublished", rich_text(container or f.pop("publisher", ""))
-    yield "series", escape(f.get("series") or f.get("seriesTitle", ""))
-    yield "edition", escape(f.get("edition", ""))
-    yield "volume", escape(f.get("volume", ""))
+        out["howpublished"] = _container(container or f.pop("publisher", ""), False)
+    out["series"] = escape(f.get("series") or f.get("seriesTitle", ""))
+    out["edition"] = escape(f.get("edition", ""))
+    out["volume"] = escape(f.get("volume", ""))
     number = f.get("issue") or f.get("seriesNumber") or f.get("number", "")
     if kind == "preprint" and (arxiv := _ARXIV.fullmatch(number)):
-        yield "eprint", escape(arxiv.group(1))
-        yield ("eprinttype" if biblatex else "archiveprefix"), "arXiv"
+        out["eprint"] = escape(arxiv.group(1))
+        out["eprinttype" if biblatex else "archiveprefix"] = "arXiv"
     else:
-        yield "number", escape(number)
-    yield "pages", escape(_DASHES.sub("--", f.get("pages", "")))
+        out["number"] = escape(number)
+    if pages := f.get("pages", ""):
+        out["pages"] = escape(_DASHES.sub("--", pages))
     kind_of_thesis = _thesis_kind(f.get("type", "")) if kind == "thesis" else ""
     if kind_of_thesis:  # BibTeX says it with the entry type; a type field would override it
-        yield "type", kind_of_thesis if biblatex else ""
+        out["type"] = kind_of_thesis if biblatex else ""
     else:
-        yield "type", escape(f.get("type", ""))
-    yield from _publisher(f, kind, biblatex)
-    yield from _date(f.get("date", ""), biblatex)
-    yield "isbn", escape(f.get("ISBN", ""))
-    yield "issn", escape(f.get("ISSN", ""))
-    yield "doi", verbatim(f.get("DOI", ""), bibtex=not biblatex)
-    yield "url", verbatim(f.get("url", ""), bibtex=not biblatex)
+        out["type"] = escape(f.get("type", ""))
+    _publisher(out, f, kind, biblatex)
+    out.update(_date(f.get("date", ""), biblatex))
+    out["isbn"] = escape(f.get("ISBN", ""))
+    out["issn"] = escape(f.get("ISSN", ""))
+    out["doi"] = verbatim(f.get("DOI", ""), bibtex=not biblatex)
+    out["url"] = verbatim(f.get("url", ""), bibtex=not biblatex)
     if biblatex:
-        yield "shorttitle", rich_text(f.get("shortTitle", ""), protect=True)
-        yield "eventtitle", rich_text(f.get("conferenceName") or f.get("meetingName", ""))
+        out["shorttitle"] = rich_text(f.get("shortTitle", ""), protect=True)
+        out["eventtitle"] = _container(f.get("conferenceName") or f.get("meetingName", ""), False)
         if kind in ("magazineArticle", "newspaperArticle"):
-            yield "entrysubtype", kind.removesuffix("Article")
-        yield "urldate", parse_date(f.get("accessDate", "")).iso()
-        yield "langid", LANGIDS.get(f.get("language", "").strip().lower(), "")
-        yield "abstract", rich_text(f.get("abstractNote", ""))
+            out["entrysubtype"] = kind.removesuffix("Article")
+        out["urldate"] = parse_date(f.get("accessDate", "")).iso()
+        out["langid"] = LANGIDS.get(f.get("language", "").strip().lower(), "")
+        out["abstract"] = rich_text(f.get("abstractNote", ""))
+    return out
 
 
-def _publisher(f: Mapping[str, str], kind: str, biblatex: bool) -> Iterator[tuple[str, str]]:
+@functools.lru_cache(maxsize=1 << 12)
+def _container(name: str, protect: bool) -> str:
+    """A journal, book or conference name: cached, as a library cites the same few hundred."""
+    return rich_text(name, protect=protect)
+
+
+def _publisher(out: dict[str, str], f: Mapping[str, str], kind: str, biblatex: bool) -> None:
     """Publisher, place and issuing body. In BibLaTeX these are *lists* split at ``and``, so
     each value is one brace group (as BBT writes them)."""
 
@@ -191,26 +202,27 @@ def _publisher(f: Mapping[str, str], kind: str, biblatex: bool) -> Iterator[tupl
         value = escape(text)
         return "{" + value + "}" if biblatex and value else value
 
-    publisher = f.get("publisher", "")
+    publisher = wrap(f.get("publisher", ""))
     if kind == "thesis":
-        yield ("institution" if biblatex else "school"), wrap(publisher)
+        out["institution" if biblatex else "school"] = publisher
     elif kind == "report":
-        yield "institution", wrap(publisher)
+        out["institution"] = publisher
     else:
-        yield "publisher", wrap(publisher)
-    yield "organization", wrap(f.get("authority", ""))
-    yield ("location" if biblatex else "address"), wrap(f.get("place", ""))
+        out["publisher"] = publisher
+    out["organization"] = wrap(f.get("authority", ""))
+    out["location" if biblatex else "address"] = wrap(f.get("place", ""))
 
 
-def _date(text: str, biblatex: bool) -> Iterator[tuple[str, str]]:
+@functools.lru_cache(maxsize=1 << 12)
+def _date(text: str, biblatex: bool) -> tuple[tuple[str, str], ...]:
     """BibLaTeX: EDTF (``2017-02-09``; an EDTF interval ``a/b`` is kept as one).
-    BibTeX: ``year`` and the month *macro* (``jan``), which styles localise."""
+    BibTeX: ``year`` and the month *macro* (``jan``), which styles localise.
+    Cached: a library holds few distinct date strings."""
     if biblatex:
-        yield "date", _edtf(text)
-        return
+        return (("date", _edtf(text)),)
     date = parse_date(text)
-    yield "year", str(date.year or "")
-    yield "month", _MONTHS[date.month - 1] if date.month else ""
+    month = _MONTHS[date.month - 1] if date.month else ""
+    return (("year", str(date.year or "")), ("month", month))
 
 
 _RANGE = re.compile(r"^(.*?\S)\s*[-\u2013\u2014]\s*(\S.*)$")
@@ -247,13 +259,23 @@ def _borrow(part: str, other: str, months: list[str]) -> str:
     return part
 
 
-def _creators(ref: Reference, biblatex: bool) -> Iterator[tuple[str, str]]:
-    roles = {"author": ("author", primary_creator(ref.item_type)), "editor": ("editor",)}
-    if biblatex:
-        roles |= {"bookauthor": ("bookAuthor",), "translator": ("translator",)}
-    for field_name, types in roles.items():
-        names = [n for c in ref.creators_of(*types) if (n := _name(c))]
-        yield field_name, " and ".join(names)
+# creator type → field, beyond the item type's primary creator (which is always ``author``)
+_CREATOR_FIELDS = ({"author": "author", "editor": "editor"},
+                   {"author": "author", "editor": "editor", "bookAuthor": "bookauthor",
+                    "translator": "translator"})
+
+
+def _creators(ref: Reference, biblatex: bool) -> dict[str, str]:
+    """``author``, ``editor`` … as BibTeX name lists, in the creators' order."""
+    primary = primary_creator(ref.item_type)
+    fields = _CREATOR_FIELDS[biblatex]
+    names: dict[str, list[str]] = {}
+    for creator in ref.creators:
+        kind = creator.creator_type
+        field = "author" if kind == primary else fields.get(kind)
+        if field and (name := _name(creator)):
+            names.setdefault(field, []).append(name)
+    return {field: " and ".join(group) for field, group in names.items()}
 
 
 _SUFFIX = re.compile(r",!?\s*")  # "Martin Luther, Jr." ("!": citeproc's no-comma mark)
@@ -289,9 +311,17 @@ def _name(creator: Creator) -> str:
     return ", ".join([_name_part(p) for p in (last, jr, first) if p])
 
 
-_TEX_SPECIALS = set("\\{}%#$^_&~")
-# str.translate tables deleting the TeX specials, by the specials kept (ASCII holds no Cf)
-_DROP_ASCII = {keep: dict.fromkeys(map(ord, _TEX_SPECIALS - set(keep))) for keep in ("", "&")}
+_TEX_SPECIALS = "\\{}%#$^_&~"
+
+
+def _invisible(keep: str) -> LazyTable:
+    """A str.translate table deleting format characters (category Cf) and the TeX specials
+    not in ``keep``."""
+    return LazyTable(lambda c: "" if c in _TEX_SPECIALS and c not in keep
+                     or unicodedata.category(c) == "Cf" else c)
+
+
+_DROP = {keep: _invisible(keep) for keep in ("", "&")}
 
 
 def _visible(text: str, keep: str = "") -> str:
@@ -299,12 +329,7 @@ def _visible(text: str, keep: str = "") -> str:
     patterns) and without TeX specials: biber derives initials from the *decoded* name and
     writes them to the .bbl unescaped, so a name word starting with ``%``, ``}`` or ``^``
     breaks the document however it was escaped (found by tests/test_latex_compile.py)."""
-    if text.isascii():
-        text = text.translate(_DROP_ASCII[keep])
-    else:
-        drop = _TEX_SPECIALS - set(keep)
-        text = "".join(c for c in text if unicodedata.category(c) != "Cf" and c not in drop)
-    return " ".join(text.split())  # what re.sub(r"\s+", " ", text).strip() gives
+    return " ".join(text.translate(_DROP[keep]).split())  # re.sub(r"\s+", " ", …).strip()
 
 
 def _name_part(part: str) -> str:

@@ -45,6 +45,8 @@ BASE_FIELD = {
     **dict.fromkeys(["codeVolume", "reporterVolume"], "volume"),
 }
 
+_BASE_NAMES = frozenset(BASE_FIELD.values())
+
 # schema.json: the primary creator type of each item type, where it is not ``author``.
 PRIMARY_CREATOR = {
     "artwork": "artist", "audioRecording": "performer", "bill": "sponsor",
@@ -119,11 +121,13 @@ def base_fields(ref: Reference) -> dict[str, str]:
     wins over a specialised one; fields still missing are taken from ``Label: value`` lines in
     Extra, as Zotero itself does.
     """
-    fields: dict[str, str] = {}
-    for name, value in ref.fields.items():
-        fields.setdefault(BASE_FIELD.get(name, name), value)
-    fields.update({k: v for k, v in ref.fields.items() if k in BASE_FIELD.values()})
-    for label, value in _EXTRA_LINE.findall(ref.get("extra")):
+    fields = dict(ref.fields)
+    if not BASE_FIELD.keys().isdisjoint(fields):  # most records use base names only
+        fields = {}
+        for name, value in ref.fields.items():
+            fields.setdefault(BASE_FIELD.get(name, name), value)
+        fields.update({k: v for k, v in ref.fields.items() if k in _BASE_NAMES})
+    for label, value in _EXTRA_LINE.findall(fields.get("extra", "")):
         if name := EXTRA_FIELDS.get(label.strip().lower().replace(" ", "-"), ""):
             fields.setdefault(name, value)
     return fields
