@@ -82,11 +82,9 @@ def _latex_char(ch: str) -> str:
 _TRANSLATION = LazyTable(_latex_char)
 
 
-def _encode(text: str) -> str:
-    """Encode without touching whitespace (callers decide how to collapse it)."""
-    if not text.isascii():  # ASCII is its own NFC
-        text = unicodedata.normalize("NFC", text)
-    return text.translate(_TRANSLATION)
+def _encode(prepared: str) -> str:
+    """Encode text :func:`_prepare` gave (or any piece of it: a piece of NFC text is NFC)."""
+    return prepared.translate(_TRANSLATION)
 
 
 _OPENING_QUOTE = re.compile(r'(?:^|(?<=[\s(\[{\u2014/-]))"')
@@ -119,11 +117,10 @@ def escape(text: str) -> str:
 _TAG = re.compile(r"<(/?)(i|b|sup|sub|span|sc)\b([^<>]*)>", re.IGNORECASE | re.ASCII)
 _OPENERS = {"i": "\\emph{", "b": "\\textbf{", "sup": "\\textsuperscript{",
             "sub": "\\textsubscript{", "sc": "\\textsc{"}
-# words, hyphenated compounds counting as one ("Data-Intensive", as BBT groups them)
-_WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*|\s+|.", re.DOTALL)
-# The words of _WORD that may need protection: all but those of lower-case ASCII letters and
-# hyphens, which never do and are most of a title, so the regex skips them in C. A word starts
-# where no letter or digit precedes it (no word starts inside another).
+# Words that may need protection, hyphenated compounds counting as one ("Data-Intensive", as
+# BBT groups them): all but those of lower-case ASCII letters and hyphens, which never do and
+# are most of a title, so the regex skips them in C. A word starts where no letter or digit
+# precedes it (no word starts inside another).
 _MAYBE_PROTECTED = re.compile(
     r"(?<![^\W_])(?![a-z]+(?:-[a-z]+)*(?![^\W_]|-[^\W_]))[^\W_]+(?:-[^\W_]+)*"
 )
@@ -134,10 +131,8 @@ def _needs_protection(word: str, first: bool) -> bool:
     """BBT's rule: a word with a capital, or mixing digits and letters (``3D``, ``p53``), keeps
     its case, except a plain capitalised first word (which every style capitalises anyway)."""
     letters = word.replace("-", "")
-    if letters.islower() and letters.isalpha():  # the common case, answered quickly
-        return False
-    if not any(c.isupper() for c in letters) and (letters.isdigit() or letters.isalpha()):
-        return False
+    if letters == letters.lower() and (letters.isalpha() or letters.isdigit()):
+        return False  # no capital (caseless scripts included), and not digits among letters
     plain_capitalised = letters.isalpha() and letters[0].isupper() and letters[1:].islower()
     return not (first and (plain_capitalised or len(word) == 1))
 
@@ -165,7 +160,7 @@ class _Protector:
             self.seen_word = True
             joins_run = run_start >= 0 and text[run_end:start].isspace()
             if run_start >= 0 and not (protect and joins_run):
-                out += (_encode_tokens(text[written:run_start]),
+                out += (_encode(text[written:run_start]),
                         "{{" + _encode(text[run_start:run_end]) + "}}")
                 written, run_start = run_end, -1
             if protect:
@@ -173,23 +168,13 @@ class _Protector:
                     run_start = start
                 run_end = end
         if run_start >= 0:
-            out += (_encode_tokens(text[written:run_start]),
+            out += (_encode(text[written:run_start]),
                     "{{" + _encode(text[run_start:run_end]) + "}}")
             written = run_end
-        out.append(_encode_tokens(text[written:]))
+        out.append(_encode(text[written:]))
         if not self.seen_word and _LETTER_OR_DIGIT.search(text):
             self.seen_word = True
         return "".join(out)
-
-
-def _encode_tokens(text: str) -> str:
-    """:func:`_encode` of each word, whitespace run and other character in turn. ASCII text is
-    encoded in one go (the same: encoding maps character by character, and NFC leaves ASCII
-    alone); other text token by token, as NFC of the whole is not guaranteed to equal the
-    concatenation of NFC of the parts."""
-    if text.isascii():
-        return text.translate(_TRANSLATION)
-    return "".join(_encode(token) for token in _WORD.findall(text))
 
 
 def rich_text(html: str, *, protect: bool = False) -> str:

@@ -37,11 +37,14 @@ _WORDS = re.compile(r"[^\W_]+")
 
 def first_creator(ref: Reference) -> Creator | None:
     """The first author (or the type's primary creator), falling back to the first editor."""
-    authors = ref.creators_of("author", primary_creator(ref.item_type))
-    for group in (authors, ref.creators_of("editor")):
-        if group:
-            return group[0]
-    return None
+    primary = primary_creator(ref.item_type)
+    editor = None
+    for creator in ref.creators:
+        if creator.creator_type in ("author", primary):
+            return creator
+        if editor is None and creator.creator_type == "editor":
+            editor = creator
+    return editor
 
 
 def title_words(title: str) -> list[str]:
