@@ -55,7 +55,8 @@ def find_existing(
     """
     batch = list(candidates)
     matchers = tuple(matchers)
-    index = MatchIndex((r for r in library_refs if not r.deleted), settings, matchers)
+    index = MatchIndex((r for r in library_refs if not r.deleted), settings, matchers,
+                       batch=batch)
     first_of = _first_in_batch(batch, matchers, settings)
     return [Existing(ref, tuple(index.find(ref)), first_of.get(i)) for i, ref in enumerate(batch)]
 

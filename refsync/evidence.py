@@ -53,8 +53,13 @@ _GENERIC_TITLE_CAP = 0.5  # "Editorial", "Preface": only authors and year can te
 # "Deep learning: a survey"; a parenthetical note ("(extended abstract)") rarely names one
 # citation text glued to a title by a sloppy import ("schapire (1996). experiments with …") is
 # cut only when names, a year or the venue explain it, yet the cut may still hide a real word
+# a title found whole at the start of a longer one is a truncated form ("Observations on the
+# ODMG-93 proposal [for an object-oriented database language]"): a dropped subtitle without its
+# punctuation to show it, so a little weaker than one
 _VARIANT_PENALTY = {"": 0.0, "without notes": 1.0, "without subtitle": 2.0,
-                    "without citation text": 1.5}
+                    "without citation text": 1.5, "cut short": 2.5}
+_MIN_CUT_SHORT_WORDS = 3  # "Transactional information systems" within its book's full title
+_SAME_ORDER = 90.0  # edit similarity of the words a shorter title shares with a longer one
 _MIN_CUT_WORDS = 4  # a shorter title found inside a longer one is a coincidence too easily
 # words a reference list wraps around names and venues
 _CITATION_WORDS = frozenset({"in", "ed", "eds", "editor", "editors", "pp", "pages", "vol",
@@ -66,10 +71,14 @@ _AUTHORS_EACH_MORE, _AUTHORS_MORE_CAP = 0.6, 1.8
 _YEAR_SAME, _YEAR_NEAR, _YEAR_FAR, _YEAR_VERY_FAR = 1.0, 0.0, -5.0, -9.0
 _CONTAINER_SAME, _FAMILY_SAME, _FAMILY_OTHER = 1.0, 0.5, -1.0
 _NUMBERS_DIFFER = -8.0  # "Part II" vs "Part III": series members share everything else
+_UNDECIDABLE = -10.0  # a column title whose other issues share author and year too
 
 
 def field_decision(a: Fingerprint, b: Fingerprint, settings: MatchSettings,
-                    recurring: bool) -> Decision:
+                   recurring: bool, namesakes: int = 0) -> Decision:
+    """Weigh the fields of a pair. ``recurring``: the title is also held by other authors or in
+    other years (a column); ``namesakes``: other records share title, first author and year with
+    either of the pair."""
     sim, compared_a, compared_b, variant = _title_similarity(a, b)
     weight = max(-10.0, _EXACT_TITLE - (100.0 - sim) * _TITLE_SLOPE) - _VARIANT_PENALTY[variant]
     if sim >= 99.5:  # the longer an identical title, the less likely two works share it
@@ -88,6 +97,12 @@ def field_decision(a: Fingerprint, b: Fingerprint, settings: MatchSettings,
     if clash or a.notices != b.notices:
         weight += _NUMBERS_DIFFER
         reasons[0] += " (numbering or notice words differ)"
+    if strict and namesakes:
+        # issues of a column ("Book review column", Aberer, 2002, four times): only an issue,
+        # pages or an identifier could say which one this is, and none decided
+        weight += _UNDECIDABLE
+        reasons[0] += f" (also on {namesakes} other record{'s' if namesakes > 1 else ''}" \
+                      " by the same first author in the same year)"
     for part_weight, text in (_author_evidence(a, b, strict),
                               _year_evidence(a, b, settings, strict),
                               _container_evidence(a, b)):
@@ -115,11 +130,34 @@ def _title_similarity(a: Fingerprint, b: Fingerprint) -> tuple[float, TitleForm,
         options.append((a.title, b.main, "without subtitle"))
     if (cut := _without_citation_text(a, b)) is not None:
         options.append((*cut, "without citation text"))
+    options.extend((*pair, "cut short") for pair in _cut_short(a, b))
     for x, y, variant in options:
         sim = _similarity(x, y)
         if sim - _VARIANT_PENALTY[variant] / _TITLE_SLOPE > best[0]:
             best = (sim, x, y, variant)
     return best
+
+
+def _cut_short(a: Fingerprint, b: Fingerprint) -> list[tuple[TitleForm, TitleForm]]:
+    """The shorter title (without its notes) against as many words from the start of the longer
+    full title, when they read the same in the same order and both records name the same
+    container: a title cut short, or one with a subtitle glued on without punctuation. Elsewhere
+    a longer title may add a topic ("… in medical imaging") and name another work by the same
+    authors; nor at the end: "A system for watermarking relational databases" is the demo, not
+    the paper. Empty when the shorter has fewer than three words."""
+    if not same_container(a, b):
+        return []
+    x, y = a.bare or a.title, b.bare or b.title
+    flip = len(x.tokens) > len(y.tokens)
+    short, long = (y, a.title) if flip else (x, b.title)
+    size = len(short.tokens)
+    if size < _MIN_CUT_SHORT_WORDS or size >= len(long.tokens):
+        return []
+    words = long.tokens[:size]
+    cut = TitleForm(" ".join(words), words, short.generic)
+    if fuzz.ratio(cut.text, short.text, score_cutoff=_SAME_ORDER) == 0:
+        return []
+    return [(cut, short) if flip else (short, cut)]
 
 
 def _without_citation_text(a: Fingerprint, b: Fingerprint) -> tuple[TitleForm, TitleForm] | None:
@@ -173,39 +211,70 @@ def _similarity(a: TitleForm, b: TitleForm) -> float:
 
 
 def _author_evidence(a: Fingerprint, b: Fingerprint, strict: bool) -> tuple[float, str]:
-    """Shared authors; for a generic or recurring title every author on both sides must be
-    shared, since a column editor alone does not make two columns one."""
+    """Shared authors, as log-odds and a reason; a review's authors never count against it."""
     if not a.authors or not b.authors:
         return 0.0, ""
-    matched = _matched_authors(a.authors, b.authors)
+    weight, text = _byline_agreement(a, b, strict)
+    if weight < 0 and (a.review or b.review):
+        # a review is often filed under the reviewed book's authors (Zotero's "reviewed author")
+        return 0.0, text + " (a review: may name the book's authors)"
+    return weight, text
+
+
+def _byline_agreement(a: Fingerprint, b: Fingerprint, strict: bool) -> tuple[float, str]:
+    """For a generic or recurring title every author on both sides must be shared, since a
+    column editor alone does not make two columns one. A shared last name whose initials
+    disagree ("Gerber, Robert H." / "Gerber, Bob") counts half: a nickname or a typo is likelier
+    than a namesake on the same title, but it is no proof."""
+    matched, surnames_only = _matched_authors(a.authors, b.authors)
+    credit = matched + surnames_only / 2
     fewer = (max if strict else min)(len(a.authors), len(b.authors))
     text = f"{matched}/{max(len(a.authors), len(b.authors))} authors"
+    if surnames_only:
+        text += f" (+{surnames_only} last name{'s' if surnames_only > 1 else ''} only)"
     if matched == fewer:
         whole_byline = matched == len(a.authors) == len(b.authors)
         more = min(_AUTHORS_MORE_CAP, _AUTHORS_EACH_MORE * max(0, matched - 2))
         return _AUTHORS_ALL + (more if whole_byline else 0.0), text
-    if matched * 4 >= fewer * 3:
+    if credit * 4 >= fewer * 3:
         return _AUTHORS_MOST, text
-    if matched * 2 >= fewer:
+    if credit * 2 >= fewer:
         return _AUTHORS_HALF, text
-    return (_AUTHORS_SOME if matched else _AUTHORS_NONE), text
+    return (_AUTHORS_SOME if credit else _AUTHORS_NONE), text
 
 
-def _matched_authors(mine: Sequence[PersonKey], theirs: Sequence[PersonKey]) -> int:
-    """Greedy order-insensitive pairing on last name (whole or final word) and first initial;
-    a name with an unreadable letter ("B?hm" for Böhm) is compared loosely."""
-    free = list(theirs)
-    matched = 0
-    for last, final, initial, blurred in mine:
-        for i, (o_last, o_final, o_initial, o_blurred) in enumerate(free):
-            same_name = last == o_last or final == o_final or (
-                (len(last) > 4 or blurred or o_blurred)
-                and fuzz.ratio(last, o_last) >= (80 if blurred or o_blurred else 85))
-            if same_name and (not initial or not o_initial or initial == o_initial):
-                matched += 1
-                del free[i]
-                break
-    return matched
+def _matched_authors(mine: Sequence[PersonKey], theirs: Sequence[PersonKey]) -> tuple[int, int]:
+    """Greedy order-insensitive pairing on last name (whole or final word) and initials, the
+    first initial of one among the other's ("J. Robert" / "Robert"); then, among the names
+    left, pairs that share only a last name. A name with an unreadable letter ("B?hm" for Böhm)
+    is compared loosely. Returns the count of each kind of pair."""
+    free, left = list(theirs), []
+    for person in mine:
+        found = next((i for i, other in enumerate(free) if _same_last_name(person, other)
+                      and _initials_agree(person[2], other[2])), None)
+        if found is None:
+            left.append(person)
+        else:
+            del free[found]
+    surnames_only = 0
+    for person in left:
+        found = next((i for i, other in enumerate(free) if _same_last_name(person, other)), None)
+        if found is not None:
+            surnames_only += 1
+            del free[found]
+    return len(mine) - len(left), surnames_only
+
+
+def _same_last_name(mine: PersonKey, theirs: PersonKey) -> bool:
+    last, final, _, blurred = mine
+    o_last, o_final, _, o_blurred = theirs
+    return last == o_last or final == o_final or (
+        (len(last) > 4 or blurred or o_blurred)
+        and fuzz.ratio(last, o_last) >= (80 if blurred or o_blurred else 85))
+
+
+def _initials_agree(mine: str, theirs: str) -> bool:
+    return not mine or not theirs or mine[0] in theirs or theirs[0] in mine
 
 
 def _year_evidence(a: Fingerprint, b: Fingerprint, settings: MatchSettings,

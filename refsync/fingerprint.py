@@ -26,6 +26,7 @@ _NON_WORD = re.compile(r"[\W_]+")  # Unicode-aware: curly quotes and dashes coun
 # letters Unicode gives no decomposition, so NFKD alone would keep them apart from their ASCII form
 _UNDECOMPOSED = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D",
                                "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ı": "i", "þ": "th"})
+_GIVEN_SPLIT = re.compile(r"[\s.\-]+")
 _NOTES = re.compile(r"\s*(?:\([^()]*\)|\[[^\[\]]*\])")
 # what a venue adds to a title to say what kind of contribution it is, not which one
 _KINDS = ("tutorial", "tutorial session", "panel", "panel session", "panel abstract", "demo",
@@ -34,7 +35,10 @@ _KINDS = ("tutorial", "tutorial session", "panel", "panel session", "panel abstr
           "poster", "short paper", "position paper", "experience paper")
 _KIND = "|".join(_KINDS)
 _MAY_HAVE_NOTES = frozenset("([:-.")
-_KIND_SEGMENT = re.compile(rf"(?i)^\s*(?:{_KIND})\s*[:.]\s+|\s+[-:]\s*(?:{_KIND})\s*$")
+_KIND_SEGMENT = re.compile(rf"(?i)^\s*(?:{_KIND})\s*[:.]\s+|\s+[-:]\s*(?:{_KIND})\s*$"
+                           r"|^\s*review of\s+")
+# a title saying the record reviews a book ("X - Book Review", "Review of X", "X (book review)")
+_REVIEW = re.compile(r"(?i)^\s*review of\s|[-:(]\s*book review\W*$")
 _SUBTITLE = re.compile(r"\s*(?:[:?!.]|\s[-\u2013\u2014]{1,2})\s+")
 _GENERIC = frozenset({
     "editorial", "guest editorial", "editors note", "introduction", "preface", "foreword",
@@ -70,7 +74,8 @@ def normalize_title(text: str) -> str:
     return " ".join(_NON_WORD.sub(" ", text.casefold()).split())
 
 
-#: last name without spaces, its final word, first initial, and whether a letter was unreadable
+#: last name without spaces, its final word, the initials of the given names ("" when unknown),
+#: and whether a letter was unreadable
 PersonKey = tuple[str, str, str, bool]
 
 
@@ -108,6 +113,7 @@ class Fingerprint:
     container: str
     related: frozenset[str]  # DOIs of linked preprints / published versions
     scraped: frozenset[str]  # identifier schemes read from Extra or the URL, not a field
+    review: bool  # the title says the record reviews a book, whose authors it may list
     _authors: tuple[PersonKey, ...] | None = None
 
     @property
@@ -143,12 +149,18 @@ def _person(family: str, first: str) -> PersonKey | None:
     if not last:
         return None
     blurred = "?" in family or "\ufffd" in family
-    letter = first[:1]
-    if letter.isascii() and letter.isalpha():
-        initial = letter.lower()
-    else:  # a mojibake first letter ("?ystein" for Øystein) leaves the initial unknown
-        initial = "" if letter in "?\ufffd" else normalize_title(first)[:1]
-    return last.replace(" ", ""), last.rsplit(" ", 1)[-1], initial, blurred
+    return last.replace(" ", ""), last.rsplit(" ", 1)[-1], _initials(first), blurred
+
+
+@lru_cache(maxsize=1 << 14)
+def _initials(first: str) -> str:
+    """One letter per given name, hyphenated parts included ("Jean-Pierre", "J.-P." → "jp"),
+    so a middle name used as the first ("J. Robert" / "Robert") can still be recognised.
+    A mojibake first letter ("?ystein" for Øystein) leaves the initials unknown."""
+    if first[:1] in ("?", "\ufffd"):
+        return ""
+    return "".join(letter[:1] for word in _GIVEN_SPLIT.split(first)
+                   if word and (letter := normalize_title(word)))
 
 
 # surnames and journal names repeat across a library, and normalising is the slow part
@@ -176,7 +188,8 @@ def fingerprint(ref: Reference, ids: dict[str, set[str]] | None = None) -> Finge
     full = _title(normalize_title(raw))
     head = _SUBTITLE.split(raw, maxsplit=1)
     main = _variant(head[0], full) if len(head) == 2 else None
-    plain = _KIND_SEGMENT.sub(" ", _NOTES.sub(" ", raw)) if _MAY_HAVE_NOTES & set(raw) else raw
+    noted = _MAY_HAVE_NOTES & set(raw) or raw[:7].lower() == "review "
+    plain = _KIND_SEGMENT.sub(" ", _NOTES.sub(" ", raw)) if noted else raw
     bare = _variant(plain, full) if plain != raw else None
     people = ref.creators_of("author") or ref.creators_of("editor") or ref.creators
     first = _cached_normalize(people[0].family) if people else ""
@@ -188,5 +201,5 @@ def fingerprint(ref: Reference, ids: dict[str, set[str]] | None = None) -> Finge
         people=people, first_author=first.rsplit(" ", 1)[-1],
         year=_year(ref.get("date")), family=_FAMILIES.get(ref.item_type, ref.item_type),
         container=_cached_normalize(container) if container else "", related=related,
-        scraped=scraped,
+        scraped=scraped, review=_REVIEW.search(raw) is not None,
     )

@@ -38,6 +38,10 @@ __all__ = [
 
 #: title similarity (0–100) from which a DOI read from a URL or Extra is taken as the record's own
 _SAME_TITLE = 80.0
+#: library records besides the one compared that share a title, author and year with the pair,
+#: from which the title is taken for a column's: two may be a paper's online-first and print
+#: records (copies), three are issues
+_SERIES = 2
 
 
 @dataclass(frozen=True)
@@ -91,13 +95,14 @@ def compare_fields(a: Reference, b: Reference, settings: MatchSettings | None = 
 
 
 def _decide(a: Fingerprint, b: Fingerprint, settings: MatchSettings,
-            recurring: bool = False) -> Decision:
+            recurring: bool = False, namesakes: int = 0) -> Decision:
     """``recurring``: the title is also held by other records (a column, a panel), so it is
-    weighed like a generic title."""
+    weighed like a generic title; ``namesakes``: how many other records share title, first
+    author and year with either of the pair."""
     by_id = _identifier_decision(a, b)
     if by_id is not None and (by_id.kind != "distinct" or _vetoes(by_id, a, b)):
         return by_id
-    fields = field_decision(a, b, settings, recurring)
+    fields = field_decision(a, b, settings, recurring, namesakes)
     if fields.kind == "duplicate" and (by_id is not None or _other_version(a, b)):
         # a preprint and its article, a conference paper and its journal version: two records
         # a user keeps apart, but should hear about (zoplicate#37; anchors §b)
@@ -176,10 +181,13 @@ class MatchIndex:
         ``[plugins.matchers]``), else :class:`MatchSettings` defaults.
     :param matchers: plugin matchers consulted on every blocked pair besides the core rules
         (instances of :class:`CoreMatcher` are skipped: the index runs those natively).
+    :param batch: records about to be looked up (an import): not indexed, but their titles count
+        when telling a column from a title held by one work, so three issues of "Treasurer's
+        message" in the .bib show it to be a column even if the library holds one.
     """
 
     def __init__(self, refs: Iterable[Reference], settings: MatchSettings | None = None,
-                 matchers: Iterable[Matcher] = ()) -> None:
+                 matchers: Iterable[Matcher] = (), *, batch: Iterable[Reference] = ()) -> None:
         given = tuple(matchers)
         core = next((m.settings for m in given if isinstance(m, CoreMatcher)), MatchSettings())
         self.settings = settings or core
@@ -187,12 +195,15 @@ class MatchIndex:
         with _collector_paused():
             self._items = [fingerprint(r) for r in refs]
             self._rarity = Counter(chain.from_iterable(set(i.title.tokens) for i in self._items))
-            shared = Counter(item.title.text for item in self._items)
+            queued = [fingerprint(r) for r in batch]
+            shared = Counter(item.title.text for item in chain(self._items, queued))
             # who published under each title held more than once: a series, or copies?
             self._bylines: dict[str, set[tuple[str, int | None]]] = defaultdict(set)
-            for item in self._items:
+            for item in chain(self._items, queued):
                 if shared[item.title.text] > 1:
                     self._bylines[item.title.text].add(_byline(item))
+            self._copies = Counter((item.title.text, _byline(item)) for item in self._items
+                                   if shared[item.title.text] > 1)
             self._blocks: dict[tuple[str, ...], list[int]] = defaultdict(list)
             for i, item in enumerate(self._items):
                 for key in _block_keys(item, self._rarity):
@@ -211,7 +222,8 @@ class MatchIndex:
                 near.update(block)
         found = []
         for i in sorted(near):
-            decision, _ = self._judge(probe, self._items[i], within=False)
+            namesakes = self._namesakes(probe, self._items[i])
+            decision, _ = self._judge(probe, self._items[i], within=False, namesakes=namesakes)
             if decision.kind != "distinct":
                 found.append((self._items[i].ref, decision))
         found.sort(key=lambda pair: (pair[1].kind != "duplicate", -pair[1].score))
@@ -254,7 +266,8 @@ class MatchIndex:
                                            score_cutoff=self.settings.prefilter, limit=None):
                 yield block[x], block[x + 1 + y]
 
-    def _judge(self, a: Fingerprint, b: Fingerprint, *, within: bool) -> tuple[Decision, bool]:
+    def _judge(self, a: Fingerprint, b: Fingerprint, *, within: bool,
+               namesakes: int = 0) -> tuple[Decision, bool]:
         """Decide a blocked pair, and say whether identifiers vetoed it; ``within``: both records
         are in the index (and their titles already screened)."""
         by_id = _identifier_decision(a, b)
@@ -266,14 +279,24 @@ class MatchIndex:
         # a title that other authors or other years also carry is a column or a series name, not
         # evidence (the idea behind IDF weighting); copies of one work do not make it one
         bylines = self._bylines.get(a.title.text, set()) | self._bylines.get(b.title.text, set())
-        recurring = bool(bylines - {_byline(a), _byline(b)})
-        decision = _decide(a, b, self.settings, recurring=recurring)
+        recurring = bool(bylines - {_byline(a), _byline(b)}) or namesakes >= _SERIES
+        decision = _decide(a, b, self.settings, recurring, namesakes)
         for matcher in self.matchers:
             verdict = matcher.match(a.ref, b.ref)
             if verdict and verdict.score >= self.settings.duplicate_threshold and (
                     decision.kind != "duplicate" or verdict.score > decision.score):
                 decision = Decision("duplicate", verdict.score, f"{matcher.name}: {verdict.reason}")
         return decision, False
+
+
+    def _namesakes(self, a: Fingerprint, b: Fingerprint) -> int:
+        """Library records besides ``b`` with the title, first author and year of ``a`` or ``b``:
+        under a column's title, issues the fields cannot tell apart. Counted for look-ups only,
+        where the library is taken to hold distinct works; inside one library (``pairs``) such
+        records are as likely copies, which is what deduplication is for."""
+        mine, theirs = (a.title.text, _byline(a)), (b.title.text, _byline(b))
+        return sum(self._copies[key] - (key == theirs) for key in {mine, theirs}
+                   if self._copies[key])
 
 
 def _byline(item: Fingerprint) -> tuple[str, int | None]:
