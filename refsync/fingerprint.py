@@ -26,6 +26,7 @@ _NON_WORD = re.compile(r"[\W_]+")  # Unicode-aware: curly quotes and dashes coun
 # letters Unicode gives no decomposition, so NFKD alone would keep them apart from their ASCII form
 _UNDECOMPOSED = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D",
                                "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ı": "i", "þ": "th"})
+_BLOCKED_AUTHORS = 12  # names read for blocking and scoring; a byline's head says enough
 _GIVEN_SPLIT = re.compile(r"[\s.\-]+")
 _NOTES = re.compile(r"\s*(?:\([^()]*\)|\[[^\[\]]*\])")
 # what a venue adds to a title to say what kind of contribution it is, not which one
@@ -35,8 +36,11 @@ _KINDS = ("tutorial", "tutorial session", "panel", "panel session", "panel abstr
           "poster", "short paper", "position paper", "experience paper")
 _KIND = "|".join(_KINDS)
 _MAY_HAVE_NOTES = frozenset("([:-.")
+# the same said in words before the title ("Tutorial on storage technology", "Review of …")
+_LEAD = r"(?:review of|(?:a )?tutorial on)"
+_LEADING_KIND = re.compile(rf"(?i)\s*{_LEAD}\s")
 _KIND_SEGMENT = re.compile(rf"(?i)^\s*(?:{_KIND})\s*[:.]\s+|\s+[-:]\s*(?:{_KIND})\s*$"
-                           r"|^\s*review of\s+")
+                           rf"|^\s*{_LEAD}\s+")
 # a title saying the record reviews a book ("X - Book Review", "Review of X", "X (book review)")
 _REVIEW = re.compile(r"(?i)^\s*review of\s|[-:(]\s*book review\W*$")
 _SUBTITLE = re.compile(r"\s*(?:[:?!.]|\s[-\u2013\u2014]{1,2})\s+")
@@ -108,6 +112,7 @@ class Fingerprint:
     bare: TitleForm | None  # the title without notes ("(extended abstract)", "Tutorial: ")
     people: tuple[Creator, ...]  # authors, or editors when there are none
     first_author: str  # final word of the first author's last name, for blocking
+    least_author: str  # the same for the alphabetically first author, whatever the order
     year: int | None
     family: str
     container: str
@@ -120,7 +125,7 @@ class Fingerprint:
     def authors(self) -> tuple[PersonKey, ...]:
         if self._authors is None:
             self._authors = tuple(
-                key for p in self.people[:12] if (key := _person(p.family, p.first)))
+                key for p in self.people[:_BLOCKED_AUTHORS] if (key := _person(p.family, p.first)))
         return self._authors
 
     @property
@@ -188,18 +193,22 @@ def fingerprint(ref: Reference, ids: dict[str, set[str]] | None = None) -> Finge
     full = _title(normalize_title(raw))
     head = _SUBTITLE.split(raw, maxsplit=1)
     main = _variant(head[0], full) if len(head) == 2 else None
-    noted = _MAY_HAVE_NOTES & set(raw) or raw[:7].lower() == "review "
+    noted = _MAY_HAVE_NOTES & set(raw) or _LEADING_KIND.match(raw)
     plain = _KIND_SEGMENT.sub(" ", _NOTES.sub(" ", raw)) if noted else raw
     bare = _variant(plain, full) if plain != raw else None
     people = ref.creators_of("author") or ref.creators_of("editor") or ref.creators
     first = _cached_normalize(people[0].family) if people else ""
+    # ordered by the name as typed: normalising every author of 100k records costs 10 %
+    least = min(people[:_BLOCKED_AUTHORS], key=lambda p: p.family.casefold()) if people else None
+    least_name = _cached_normalize(least.family) if least else ""
     related = frozenset(doi for kind, dois in ref.relations.items() if "preprint" in kind
                         for doi in extract_dois(" ".join(dois)))
     container = next((ref.get(name) for name in _CONTAINERS if ref.get(name)), "")
     return Fingerprint(
         ref=ref, ids=ids, title=full, main=main, bare=bare,
         people=people, first_author=first.rsplit(" ", 1)[-1],
+        least_author=least_name.rsplit(" ", 1)[-1],
         year=_year(ref.get("date")), family=_FAMILIES.get(ref.item_type, ref.item_type),
         container=_cached_normalize(container) if container else "", related=related,
-        scraped=scraped, review=_REVIEW.search(raw) is not None,
+        scraped=scraped, review="eview" in raw and _REVIEW.search(raw) is not None,
     )

@@ -225,9 +225,10 @@ class MatchIndex:
             namesakes = self._namesakes(probe, self._items[i])
             decision, _ = self._judge(probe, self._items[i], within=False, namesakes=namesakes)
             if decision.kind != "distinct":
-                found.append((self._items[i].ref, decision))
+                found.append((self._items[i], decision))
+        found = _without_rival_parts(probe, found)
         found.sort(key=lambda pair: (pair[1].kind != "duplicate", -pair[1].score))
-        return found
+        return [(item.ref, decision) for item, decision in found]
 
     def pairs(self, *, vetoed: bool = False) -> Iterator[tuple[int, int, Decision]]:
         """Every duplicate or related pair inside the library (indices in input order).
@@ -299,13 +300,26 @@ class MatchIndex:
                    if self._copies[key])
 
 
+def _without_rival_parts(probe: Fingerprint, found: list[tuple[Fingerprint, Decision]]
+                         ) -> list[tuple[Fingerprint, Decision]]:
+    """Drop the duplicates that number their titles where the candidate does not, when they
+    number them differently: a candidate fitting "… (part I)" and "… (part II)" alike is
+    neither, as two parts are two works."""
+    extra = {id(item): item.title.numbers - probe.title.numbers
+             for item, decision in found if decision.kind == "duplicate"}
+    if len({numbers for numbers in extra.values() if numbers}) < 2:
+        return found
+    return [(item, decision) for item, decision in found if not extra.get(id(item))]
+
+
 def _byline(item: Fingerprint) -> tuple[str, int | None]:
     return item.first_author, item.year
 
 
 def _block_keys(item: Fingerprint, rarity: Counter[str]) -> list[tuple[str, ...]]:
     """Identifiers; each pair of the three rarest title words (one typo still leaves a pair);
-    first author + year. Shortened titles add their own keys."""
+    first author + year, and the alphabetically first author + year, which a byline listed in
+    another order keeps ("Fan, Buneman" / "Buneman, Fan"). Shortened titles add their own keys."""
     keys: list[tuple[str, ...]] = [
         ("id", scheme, value) for scheme, values in item.ids.items() for value in values]
     for title in (item.title, item.main, item.bare):
@@ -319,8 +333,9 @@ def _block_keys(item: Fingerprint, rarity: Counter[str]) -> list[tuple[str, ...]
         keys.extend(("t", rare[x], rare[y]) for x in range(len(rare))
                     for y in range(x + 1, len(rare)))
     if item.first_author and item.year is not None:
-        surname = item.first_author  # any two years ±1 apart share one of these keys
-        keys.extend((("a", surname, str(item.year)), ("a", surname, str(item.year + 1))))
+        for surname in {item.first_author, item.least_author}:
+            # any two years ±1 apart share one of these keys
+            keys.extend((("a", surname, str(item.year)), ("a", surname, str(item.year + 1))))
     return keys
 
 

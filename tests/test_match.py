@@ -442,3 +442,36 @@ def test_a_column_is_recognised_from_the_issues_being_imported() -> None:
     assert found == [[], [], ["duplicate"], []]
     # looked up alone, the 2001 issue is taken for the online-first form of the 2002 one
     assert MatchIndex(library).find(batch[1])[0][1].kind == "duplicate"
+
+
+def test_a_byline_in_another_order_is_found_despite_a_split_word() -> None:
+    # "semi-structured" / "semistructured" leaves no rare title words in common to block on
+    stored = paper("Constraints for semistructured data and XML", "Buneman, Peter",
+                   "Fan, Wenfei", year="2001")
+    others = [paper(f"{topic} {n}", "Smith, Anna") for n in range(3)
+              for topic in ("XML data and constraints", "Semi-supervised learning",
+                            "Structured prediction")]
+    found = MatchIndex([stored, *others]).find(paper(
+        "Constraints for Semi-structured Data and XML", "Fan, Wenfei", "Buneman, Peter",
+        year="2001"))
+    assert [(ref, d.kind) for ref, d in found] == [(stored, "duplicate")]
+
+
+def test_tutorial_on_before_a_title_is_a_note() -> None:
+    decision = compare(paper("Storage technology: RAID and beyond", "Gibson, Garth A."),
+                       paper("Tutorial on storage technology: RAID and beyond", "Gibson, Garth"))
+    assert decision.kind == "duplicate"
+    assert "without notes" in decision.reason
+
+
+def test_a_candidate_fitting_two_numbered_parts_is_neither() -> None:
+    title = "Database tuning: principles, experiments, and troubleshooting techniques"
+    parts = [paper(f"{title} (part {n})", "Shasha, Dennis", "Bonnet, Philippe")
+             for n in ("I", "II")]
+    assert MatchIndex(parts).find(paper(title, "Bonnet, Philippe", "Shasha, Dennis")) == []
+    # with one part in the library, the unnumbered record is taken for it
+    found = MatchIndex(parts[:1]).find(paper(title, "Bonnet, Philippe", "Shasha, Dennis"))
+    assert [d.kind for _, d in found] == ["duplicate"]
+    # a numbered candidate still finds its own part
+    found = MatchIndex(parts).find(paper(f"{title} (Part II)", "Shasha, D."))
+    assert [ref for ref, d in found if d.kind == "duplicate"] == [parts[1]]
