@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring as _quote  # the C encoder; keeps non-ASCII
 from pathlib import Path
 
 from .errors import ConfigError
@@ -68,20 +69,34 @@ class Lock:
         )
 
     def dumps(self) -> str:
-        document = {
-            "lockVersion": _FORMAT,
-            "keys": self.keys,
-            "targets": {
-                name: {
-                    key: {"item": e.item, "version": e.version, "hash": e.hash}
-                    for key, e in entries.items()
-                }
-                for name, entries in self.targets.items()
-            },
-            "writers": self.writers,
+        """JSON with sorted keys and one lock entry per line, so a changed entry is a one-line
+        diff; written by hand because :func:`json.dumps` with ``indent`` runs the pure-Python
+        encoder, several times slower on a 25,000-entry lock."""
+        targets = {
+            name: _object({key: _entry(e) for key, e in entries.items()}, 2)
+            for name, entries in self.targets.items()
         }
-        return json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+        document = {
+            "keys": _object({k: _quote(v) for k, v in self.keys.items()}, 1),
+            "lockVersion": str(_FORMAT),
+            "targets": _object(targets, 1),
+            "writers": _object({k: _quote(v) for k, v in self.writers.items()}, 1),
+        }
+        return _object(document, 0) + "\n"
 
     def save(self, path: Path) -> bool:
         """Write atomically, and only when something changed. :returns: whether it wrote."""
         return write_if_changed(path, self.dumps())
+
+
+def _entry(e: LockEntry) -> str:
+    return f'{{"hash": {_quote(e.hash)}, "item": {_quote(e.item)}, "version": {int(e.version)}}}'
+
+
+def _object(members: dict[str, str], depth: int) -> str:
+    """A JSON object of members already in JSON, one per line, sorted, indented by depth."""
+    if not members:
+        return "{}"
+    pad = " " * (depth + 1)
+    body = ",\n".join(f"{pad}{_quote(k)}: {v}" for k, v in sorted(members.items()))
+    return "{\n" + body + "\n" + " " * depth + "}"

@@ -25,3 +25,16 @@ def test_missing_lock_is_empty_and_broken_lock_is_a_clear_error(tmp_path: Path) 
     broken.write_text("{not json")
     with pytest.raises(ConfigError, match="refsync.lock: not a readable refsync lock"):
         Lock.load(broken)
+
+
+def test_each_entry_is_one_line_so_a_changed_entry_is_a_one_line_diff(tmp_path: Path) -> None:
+    entries = {f"k{i}": LockEntry(f"user:1/K{i}", i, f"h{i}") for i in range(3)}
+    lock = Lock(keys={'odd "key" \\ é\u2028': "k0"}, targets={"refs.bib": entries, "none.bib": {}})
+    before = lock.dumps().splitlines()
+    lock.targets["refs.bib"]["k1"] = LockEntry("user:1/K1", 9, "new")
+    after = lock.dumps().splitlines()
+    assert [line for line in after if line not in before] == [
+        '   "k1": {"hash": "new", "item": "user:1/K1", "version": 9},']
+    path = tmp_path / "refsync.lock"
+    lock.save(path)
+    assert Lock.load(path) == lock
