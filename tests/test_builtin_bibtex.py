@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 import pytest
 from test_bbt_fixtures import parse_bib
 
@@ -114,10 +116,29 @@ def test_type_specific_fields(
     (Creator("Medici", "Lorenzo de\u2019\u200b"), "de{\\textquoteright} Medici, Lorenzo"),
     (Creator("Smith", "mary ann"), "Smith, mary ann"),  # no capitalised given name: no particle
     (Creator("%}^Evil", "{\\x}"), "Evil, x"),  # biber would write the initial "%" raw
+    (Creator("Fontaine", "Jean de la"), "de la Fontaine, Jean"),
+    (Creator("Alembert", "Jean le Rond d\u2019"), "d{\\textquoteright} Alembert, Jean le Rond"),
 ])
 def test_names(creator: Creator, name: str) -> None:
     entry = parse_bib(render_entry("k", Reference("book", {}, (creator,))))
     assert entry["k"]["author"] == name
+
+
+def test_a_long_lower_case_given_name_renders_at_once() -> None:
+    """Crossref metadata is untrusted: a name must not send the particle pattern into
+    exponential backtracking (40 letters took hours before the pattern was fixed)."""
+    creator = Creator("Doe", "Jean " + "a" * 40 + "1")
+    signal.signal(signal.SIGALRM, _too_slow)
+    signal.setitimer(signal.ITIMER_REAL, 2.0)
+    try:
+        entry = render_entry("k", Reference("book", {}, (creator,)))
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    assert "author = {Doe, Jean a" in entry
+
+
+def _too_slow(*_: object) -> None:
+    raise TimeoutError("rendering one name took over 2 s")
 
 
 def test_export_is_deterministic_and_ends_with_one_newline() -> None:

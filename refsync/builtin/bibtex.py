@@ -279,7 +279,9 @@ def _creators(ref: Reference, biblatex: bool) -> dict[str, str]:
 
 
 _SUFFIX = re.compile(r",!?\s*")  # "Martin Luther, Jr." ("!": citeproc's no-comma mark)
-_PARTICLES = re.compile(r"^(.*?\S)\s+((?:[a-z\u00e0-\u00ff]+['\u2019-]?\s*)+)$")
+# each lower-case word ends at an apostrophe, a hyphen, a space or the end: with nothing
+# required between words, a long lower-case run could be split 2^n ways before failing
+_PARTICLES = re.compile(r"^(.*?\S)\s+((?:[a-z\u00e0-\u00ff]+(?:['\u2019-]\s*|\s+|$))+)$")
 
 
 @functools.lru_cache(maxsize=1 << 16)
