@@ -104,8 +104,10 @@ def _prepare(text: str) -> str:
     return _OPENING_QUOTE.sub("\u201c", text).replace('"', "\u201d")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def escape(text: str) -> str:
-    """Plain text → LaTeX: Unicode via pylatexenc's table, specials escaped, spaces collapsed."""
+    """Plain text → LaTeX: Unicode via pylatexenc's table, specials escaped, spaces collapsed.
+    Cached: names, places, publishers and numbers recur all through a library."""
     if not text:  # most optional fields are empty
         return text
     return _encode(_prepare(text))

@@ -7,7 +7,9 @@ Receives a library view and the plugins as arguments; never builds adapters itse
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+import gc
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -85,6 +87,35 @@ def plan_pull(
     :raises SyncConflictError: when a hand edit and a Zotero change hit the same entry.
     :raises BibParseError: when the current file cannot be split safely.
     """
+    with _cyclic_gc_paused():
+        return _plan(target, items, collections, path, lock, exporter, formatter, source, force)
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Keys and rendering allocate many short-lived containers and no reference cycles, so the
+    cycle collector only finds work in the library held in memory, which each full pass walks
+    whole: two passes were a tenth of a cold 25,000-entry pull. Restored afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _plan(
+    target: Target,
+    items: Iterable[Reference],
+    collections: Sequence[Collection],
+    path: Path,
+    lock: Lock,
+    exporter: Exporter,
+    formatter: KeyFormatter,
+    source: str,
+    force: bool,
+) -> PullPlan:
     chosen = select_items(target, items, collections)
     current = path.read_text(encoding="utf-8") if path.is_file() else None
     is_bib = exporter.name in _BIB_FORMATS
