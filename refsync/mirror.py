@@ -10,12 +10,13 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from queue import SimpleQueue
 from typing import Any, Protocol
 
 from .errors import RefsyncError, ZoteroError
+from .gcpause import cyclic_gc_paused
 from .model import Collection, Reference
 from .zotero import Page, ZoteroClient
 
@@ -176,11 +177,13 @@ class Mirror:
     def _references(self, sql: str, params: Iterable[Any]) -> list[Reference]:
         live = {c.key for c in self.collections()}
         refs = []
-        for (data,) in self._db.execute(sql, tuple(params)):
-            ref = Reference.from_zotero(json.loads(data), library=self._library)
-            # deleting a collection does not bump its items' versions (dataserver), so
-            # membership is filtered against the collections that still exist
-            refs.append(replace(ref, collections=tuple(c for c in ref.collections if c in live)))
+        with cyclic_gc_paused():
+            for (raw,) in self._db.execute(sql, tuple(params)):
+                data = json.loads(raw)
+                # deleting a collection does not bump its items' versions (dataserver), so
+                # membership is filtered against the collections that still exist
+                data["collections"] = [c for c in data.get("collections", ()) if c in live]
+                refs.append(Reference.from_zotero(data, library=self._library))
         return refs
 
     # ---------------------------------------------------------------- writing

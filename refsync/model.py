@@ -225,8 +225,7 @@ class Reference:
     @classmethod
     def from_zotero(cls, data: Mapping[str, Any], *, library: str = "") -> Reference:
         """Build from Zotero item ``data`` (the editable JSON), ignoring non-string fields."""
-        skip = {"key", "version", "itemType", "creators", "tags", "collections", "relations",
-                "deleted", "parentItem", "dateAdded", "dateModified"}
+        skip = _NOT_FIELDS
         return cls(
             item_type=str(data.get("itemType", "document")),
             fields={k: v for k, v in data.items() if k not in skip and isinstance(v, str) and v},
@@ -238,6 +237,10 @@ class Reference:
             collections=tuple(data.get("collections", ())),
             deleted=bool(data.get("deleted")),
         )
+
+
+_NOT_FIELDS = frozenset({"key", "version", "itemType", "creators", "tags", "collections",
+                         "relations", "deleted", "parentItem", "dateAdded", "dateModified"})
 
 
 def _tag_names(tags: Iterable[Any]) -> Iterable[str]:

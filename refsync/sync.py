@@ -7,9 +7,7 @@ Receives a library view and the plugins as arguments; never builds adapters itse
 from __future__ import annotations
 
 import difflib
-import gc
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +16,7 @@ from .citekeys import assign_keys, identity
 from .config import Target
 from .errors import SyncConflictError
 from .files import write_if_changed
+from .gcpause import cyclic_gc_paused
 from .hookspecs import Exporter, KeyFormatter
 from .lockfile import Lock, LockEntry
 from .merge import entry_hash, merge_entries, split_bib
@@ -87,22 +86,8 @@ def plan_pull(
     :raises SyncConflictError: when a hand edit and a Zotero change hit the same entry.
     :raises BibParseError: when the current file cannot be split safely.
     """
-    with _cyclic_gc_paused():
+    with cyclic_gc_paused():
         return _plan(target, items, collections, path, lock, exporter, formatter, source, force)
-
-
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Keys and rendering allocate many short-lived containers and no reference cycles, so the
-    cycle collector only finds work in the library held in memory, which each full pass walks
-    whole: two passes were a tenth of a cold 25,000-entry pull. Restored afterwards."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _plan(
