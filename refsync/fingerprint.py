@@ -21,14 +21,19 @@ from .model import Creator, Reference, parse_date
 __all__ = ["Fingerprint", "PersonKey", "TitleForm", "fingerprint", "normalize_title"]
 
 _LATEX = LatexNodes2Text()
-_HTML_TAG = re.compile(r"<[^>]+>")
+_HTML_TAG = re.compile(r"<[^>]+>")  # only ever run up to the last ">": see _strip_tags
 _NON_WORD = re.compile(r"[\W_]+")  # Unicode-aware: curly quotes and dashes count as punctuation
 # letters Unicode gives no decomposition, so NFKD alone would keep them apart from their ASCII form
 _UNDECOMPOSED = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D",
                                "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ı": "i", "þ": "th"})
 _BLOCKED_AUTHORS = 12  # names read for blocking and scoring; a byline's head says enough
 _GIVEN_SPLIT = re.compile(r"[\s.\-]+")
-_NOTES = re.compile(r"\s*(?:\([^()]*\)|\[[^\[\]]*\])")
+# Patterns that may start with a run of whitespace begin with _RUN_START: tried from every
+# space of a long run, each would scan the rest of the run (quadratic: 100k spaces took minutes).
+# Inside a run a match can only succeed if it did from the run's first space, which was tried
+# first, so refusing the later spaces changes no result.
+_RUN_START = r"(?!(?<=\s)\s)"
+_NOTES = re.compile(rf"{_RUN_START}\s*(?:\([^()]*\)|\[[^\[\]]*\])")
 # what a venue adds to a title to say what kind of contribution it is, not which one
 _KINDS = ("tutorial", "tutorial session", "panel", "panel session", "panel abstract", "demo",
           "demo abstract", "demonstration", "demonstration description", "abstract",
@@ -39,11 +44,11 @@ _MAY_HAVE_NOTES = frozenset("([:-.")
 # the same said in words before the title ("Tutorial on storage technology", "Review of …")
 _LEAD = r"(?:review of|(?:a )?tutorial on)"
 _LEADING_KIND = re.compile(rf"(?i)\s*{_LEAD}\s")
-_KIND_SEGMENT = re.compile(rf"(?i)^\s*(?:{_KIND})\s*[:.]\s+|\s+[-:]\s*(?:{_KIND})\s*$"
-                           rf"|^\s*{_LEAD}\s+")
+_KIND_SEGMENT = re.compile(rf"(?i)^\s*(?:{_KIND})\s*[:.]\s+"
+                           rf"|{_RUN_START}\s+[-:]\s*(?:{_KIND})\s*$|^\s*{_LEAD}\s+")
 # a title saying the record reviews a book ("X - Book Review", "Review of X", "X (book review)")
 _REVIEW = re.compile(r"(?i)^\s*review of\s|[-:(]\s*book review\W*$")
-_SUBTITLE = re.compile(r"\s*(?:[:?!.]|\s[-\u2013\u2014]{1,2})\s+")
+_SUBTITLE = re.compile(rf"{_RUN_START}\s*(?:[:?!.]|\s[-\u2013\u2014]{{1,2}})\s+")
 _GENERIC = frozenset({
     "editorial", "guest editorial", "editors note", "introduction", "preface", "foreword",
     "index", "author index", "subject index", "book review", "book reviews", "reply",
@@ -70,12 +75,20 @@ def normalize_title(text: str) -> str:
     if "\\" in text or "$" in text:
         text = _LATEX.latex_to_text(text)
     if "<" in text or "&" in text:
-        text = html.unescape(_HTML_TAG.sub(" ", text))
+        text = html.unescape(_strip_tags(text))
     text = text.replace("{", "").replace("}", "")
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text.translate(_UNDECOMPOSED))
         text = "".join(c for c in text if not unicodedata.combining(c))
     return " ".join(_NON_WORD.sub(" ", text.casefold()).split())
+
+
+def _strip_tags(text: str) -> str:
+    """Each HTML tag replaced by a space. A "<" with no ">" after it opens no tag, and the pattern
+    would scan the rest of the text from each such "<" (quadratic on "a<" repeated): the text
+    after the last ">" is kept as it is, which is exactly what the substitution would leave."""
+    end = text.rfind(">") + 1
+    return _HTML_TAG.sub(" ", text[:end]) + text[end:]
 
 
 #: last name without spaces, its final word, the initials of the given names ("" when unknown),

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
+import signal
 import socket
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -79,3 +81,27 @@ def run(services_env: dict[str, str], tmp_path: Path,
         return CliRunner().invoke(cli, list(args), env=services_env)
 
     return invoke
+
+
+@contextmanager
+def _within(seconds: float) -> Iterator[None]:
+    def too_slow(*_: object) -> None:
+        raise TimeoutError(f"took over {seconds} s: does a pattern backtrack super-linearly?")
+
+    previous = signal.signal(signal.SIGALRM, too_slow)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.fixture
+def within() -> Callable[[float], AbstractContextManager[None]]:
+    """``with within(2): ...`` fails the test with TimeoutError when the block runs longer.
+
+    For untrusted input that could make a pattern backtrack for hours: SIGALRM interrupts
+    even a regex match in progress, so such a test fails in seconds instead of hanging.
+    """
+    return _within

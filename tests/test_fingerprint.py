@@ -1,0 +1,37 @@
+"""refsync.fingerprint: title forms stay linear on untrusted titles."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+
+import pytest
+
+from refsync.fingerprint import fingerprint, normalize_title
+from refsync.model import Reference
+
+Within = Callable[[float], AbstractContextManager[None]]
+RUN = " " * 100_000  # a run of whitespace, as a careless paste or a hostile record may hold
+
+
+@pytest.mark.parametrize(("title", "main", "bare"), [
+    (f"Deep learning{RUN}(extended abstract)", None, "deep learning"),
+    (f"Deep learning{RUN}- Tutorial", "deep learning", "deep learning"),
+    (f"Deep learning{RUN}: a survey", "deep learning", None),
+    (f"Deep learning{RUN}revisited", None, None),
+])
+def test_a_long_run_of_spaces_in_a_title_is_read_at_once(
+    within: Within, title: str, main: str | None, bare: str | None
+) -> None:
+    """Each space of the run used to start a scan of the rest of the run (quadratic: minutes
+    for 100k spaces) in the subtitle, notes and kind patterns."""
+    with within(2):
+        f = fingerprint(Reference("book", {"title": title}))
+    assert (f.main and f.main.text, f.bare and f.bare.text) == (main, bare)
+
+
+def test_many_unclosed_angle_brackets_normalise_at_once(within: Within) -> None:
+    """Each "<" without a ">" after it used to scan the rest of the title for one."""
+    with within(2):
+        assert normalize_title("<i>b</i>" + "a<" * 50_000) == "b" + " a" * 50_000
+        assert normalize_title("a<" * 50_000 + "<i>b</i>") == "a b"  # one "tag" up to the ">"
