@@ -285,13 +285,11 @@ _FORBIDDEN = frozenset("""
     batchmode nonstopmode scrollmode errorstopmode errmessage message
 """.split())
 _CONTROL_WORD = re.compile(r"\\([A-Za-z@]+)|\\.", re.DOTALL)  # findall: the word, or ""
-# Any forbidden name after a backslash, for the one-pass check; it may also fire where the
-# backslash is itself escaped, which only sends the caller to the exact check.
-_MAYBE_FORBIDDEN = re.compile(
-    r"\\(?:" + "|".join(sorted(_FORBIDDEN, key=len, reverse=True)) + r")(?![A-Za-z@])"
-)
-_NOT_BRACES = re.compile(r"[^{}]+")
-_NOT_BRACES_OR_NUL = re.compile(r"[^{}\x00]+")
+_CONTROL_WORD_NAME = re.compile(r"\\([A-Za-z@]+)")  # may also find one after an escaped "\"
+# bytes.translate deletion tables: everything but the braces (and NUL, the values' separator);
+# UTF-8 keeps brace and NUL bytes for those characters alone
+_ALL_BUT_BRACES = bytes(b for b in range(256) if b not in b"{}")
+_ALL_BUT_BRACES_AND_NUL = bytes(b for b in range(256) if b not in b"{}\x00")
 _MAYBE_UNSAFE = re.compile(r"[\\^{}]")
 
 
@@ -309,7 +307,7 @@ def safety_problems(latex: str) -> list[str]:
                      if name in _FORBIDDEN]
     if "^^" in latex:
         problems.append("TeX ^^ notation")
-    if _unmatched(_NOT_BRACES.sub("", latex)):
+    if _unmatched(_braces(latex, _ALL_BUT_BRACES)):
         problems.append("unbalanced braces")
     return problems
 
@@ -329,15 +327,21 @@ def all_safe(values: Iterable[str]) -> bool:
         return True
     if "^^" in joined:
         return False
-    if "\\" in joined and _MAYBE_FORBIDDEN.search(joined):
+    if "\\" in joined and not _FORBIDDEN.isdisjoint(_CONTROL_WORD_NAME.findall(joined)):
         return False
-    return not _unmatched(_NOT_BRACES_OR_NUL.sub("", joined)).replace("\x00", "")
+    return not _unmatched(_braces(joined, _ALL_BUT_BRACES_AND_NUL)).replace(b"\x00", b"")
 
 
-def _unmatched(braces: str) -> str:
+def _braces(text: str, others: bytes) -> bytes:
+    """The braces of ``text`` in order (and NULs, unless ``others`` deletes them): deleting
+    bytes from the UTF-8 form runs in C, several times faster than a regex substitution."""
+    return text.encode("utf-8", "surrogatepass").translate(None, others)
+
+
+def _unmatched(braces: bytes) -> bytes:
     """The braces left after taking out innermost ``{}`` pairs until none is left (one pass
-    per nesting level): nothing exactly when they nest properly. Other characters in
-    ``braces`` stay and keep the pairs on either side of them apart."""
-    while "{}" in braces:
-        braces = braces.replace("{}", "")
+    per nesting level): nothing exactly when they nest properly. Other bytes in ``braces``
+    stay and keep the pairs on either side of them apart."""
+    while b"{}" in braces:
+        braces = braces.replace(b"{}", b"")
     return braces
