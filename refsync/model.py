@@ -87,6 +87,8 @@ _ISO = re.compile(r"^\s*(\d{4})(?:[-/.](\d{1,2})(?:[-/.](\d{1,2}))?)?(?:[T\s].*)
 _MONTH_YEAR = re.compile(r"^\s*(\d{1,2})/(\d{4})\s*$")
 _DMY = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
 _YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+_DAY = re.compile(r"(?<!\d)(\d{1,2})(?!\d)")
+_LETTERS = re.compile(r"[A-Za-z]+")
 
 
 @functools.lru_cache(maxsize=1 << 14)
@@ -109,10 +111,8 @@ def parse_date(text: str) -> PartialDate:
     year_match = _YEAR.search(text)
     if not year_match:
         return PartialDate()
-    month = next(
-        (n for w in re.findall(r"[A-Za-z]+", text) if (n := _MONTHS.get(w.lower()))), None
-    )
-    day_match = re.search(r"(?<!\d)(\d{1,2})(?!\d)", text.replace(year_match.group(1), " "))
+    month = next((n for w in _LETTERS.findall(text) if (n := _MONTHS.get(w.lower()))), None)
+    day_match = _DAY.search(text.replace(year_match.group(1), " "))
     day = int(day_match.group(1)) if (month and day_match) else None
     return _valid(int(year_match.group(1)), month, day)
 

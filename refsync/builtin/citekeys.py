@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from itertools import islice
 
 from ..config import Settings
 from ..hookspecs import KeyFormatter, hookimpl
@@ -47,16 +48,16 @@ def first_creator(ref: Reference) -> Creator | None:
     return editor
 
 
-def title_words(title: str) -> list[str]:
+def title_words(title: str, limit: int | None = None) -> list[str]:
     """Title words as BBT's ``shorttitle`` sees them: markup removed, split at anything that is
     not a letter or digit (after composing an "o" and a combining umlaut into one letter), skip
-    words dropped."""
+    words dropped; the first ``limit`` only, when given (a key needs three of a long title)."""
     if "<" in title:
         title = _TAGS.sub("", title)
     if not title.isascii():  # ASCII is its own NFC
         title = unicodedata.normalize("NFC", title)
-    words = _WORDS.findall(title)
-    return [w for w in words if w.lower() not in SKIP_WORDS]
+    words = (m.group() for m in _WORDS.finditer(title))
+    return list(islice((w for w in words if w.lower() not in SKIP_WORDS), limit))
 
 
 class BBTDefault:
@@ -67,7 +68,7 @@ class BBTDefault:
     def format_key(self, ref: Reference) -> str:
         creator = first_creator(ref)
         auth = "".join(creator.family.split()).lower() if creator else ""  # spaces removed
-        short = "".join(w[:1].upper() + w[1:] for w in title_words(ref.title)[:3])
+        short = "".join(w[:1].upper() + w[1:] for w in title_words(ref.title, 3))
         year = ref.issued.year
         return f"{auth}{short}{year if year is not None else ''}"
 
