@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
 
+from refsync import bibimport
 from refsync.bibimport import BibImport, parse_bib
 from refsync.builtin.bibtex import ENTRY_TYPES, render_entry
 from refsync.builtin.jsonformats import base_fields
@@ -368,3 +371,33 @@ def test_xampl_crossref_inherits_the_whole_collection() -> None:
     child = entries["incollection-crossref"]
     assert child.item_type == "bookSection"
     assert child.get("bookTitle") == entries["whole-collection"].title
+
+
+Within = Callable[[float], AbstractContextManager[None]]
+RUN = " " * 100_000  # a run of whitespace in a co-author's .bib, careless or hostile
+
+
+def test_a_long_run_of_spaces_between_names_is_split_at_once(within: Within) -> None:
+    """The " and " separator used to be tried from each space of a run not followed by "and",
+    each time scanning the rest of the run (quadratic)."""
+    with within(2):
+        result = parse_bib(f"@article{{k, author={{Jane{RUN}Doe and Richard{RUN}Roe}}}}\n", "x")
+    assert [(c.last, c.first) for c in result.entries[0].reference.creators] == [
+        ("Doe", "Jane"), ("Roe", "Richard")]
+
+
+def test_recovery_reads_the_next_entry_at_once_after_a_long_run_of_spaces(within: Within) -> None:
+    """Looking for where the next entry starts used to try every split of a run after "@book{"
+    between the spaces before and after an (empty) key (quadratic)."""
+    text = f"@article{{a, title={{x\n@book{{{RUN}b title}}\n@misc{{c, title={{C}}}}\n"
+    with within(2):
+        result = parse_bib(text, "x")
+    assert [e.key for e in result.entries] == ["c"]
+    assert "braces do not balance before the next entry starts" in str(result.errors[0])
+
+
+def test_an_entry_without_fields_is_recognised_at_once(within: Within) -> None:
+    # through parse_bib bibtexparser itself is quadratic on such input, so the pattern alone
+    with within(2):
+        assert bibimport._NO_FIELDS.fullmatch(f"@misc{{key{RUN},{RUN}}}")
+        assert not bibimport._NO_FIELDS.fullmatch(f"@misc{{key{RUN},{RUN}x}}")
