@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -217,6 +219,20 @@ def test_dissertation() -> None:
     assert ref.get("place") == "Iowa City, IA"
     assert ref.get("date") == "1958-06"
     assert names(ref) == [("contributor", "Ditor", "E", "")]  # theses have no editors
+
+
+
+@pytest.mark.parametrize(("degree", "expected"), [
+    ("PhD (Physics) " + "(" * 100_000, "PhD " + "(" * 100_000),  # each "(" scanned to the end
+    ("PhD" + " " * 100_000 + "x (Physics)", "PhD" + " " * 100_000 + "x"),  # each space rescanned
+    # the rest of the run
+])
+def test_a_hostile_degree_is_read_at_once(
+    within: Callable[[float], AbstractContextManager[None]], degree: str, expected: str
+) -> None:
+    with within(2):
+        ref = work_to_reference(work(type="dissertation", degree=[degree]))
+    assert ref.get("thesisType") == expected
 
 
 def test_blog_post_title_from_institution() -> None:

@@ -158,9 +158,22 @@ def _container_fields(work: Work, item_type: str) -> dict[str, str]:
 
 
 def _thesis(work: Work) -> dict[str, str]:
-    degree = re.sub(r"\s*\([^)]*\)", "", _text(_first(work.get("degree")))).strip()
+    degree = _drop_parentheses(_text(_first(work.get("degree")))).strip()
     return {"type": degree, "publisher": _institution(work) or _text(work.get("publisher")),
             "date": _date(work, THESIS_DATE_ORDER).iso()}
+
+
+# Not tried from inside a run of whitespace, where it could only succeed if it did from the
+# run's first space (tried first); otherwise each space would rescan the rest of the run.
+_PARENTHESES = re.compile(r"(?!(?<=\s)\s)\s*\([^)]*\)")
+
+
+def _drop_parentheses(text: str) -> str:
+    """``text`` without its parenthesised parts ("PhD (Physics)" -> "PhD"). Only the text up to
+    the last ")" can hold one: from each "(" after it, the pattern would scan to the end in vain
+    (quadratic on a degree of many "("), so that tail is kept as it is."""
+    end = text.rfind(")") + 1
+    return _PARENTHESES.sub("", text[:end]) + text[end:]
 
 
 def _report(work: Work) -> dict[str, str]:
