@@ -34,7 +34,23 @@ _ARXIV = re.compile(rf"(?<![\w.])({_ARXIV_NEW}|{_ARXIV_OLD})(?:v\d+)?(?![\d])", 
 _ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.(.+)$")  # arXiv's own DOIs (arXiv blog, 2022)
 _PMID = re.compile(r"^\s*(\d{1,9})\s*$")
 _PMCID = re.compile(r"^\s*(?:pmcid:\s*)?pmc\s*(\d{1,9})\s*$", re.IGNORECASE)
-_EXTRA_LINE = re.compile(r"^\s*([A-Za-z ]+?)\s*:\s*(.+?)\s*$", re.MULTILINE)
+# Extra's "Label: value" lines. This reads exactly what r"^\s*([A-Za-z ]+?)\s*:\s*(.+?)\s*$"
+# (MULTILINE, findall) read, quirks included (the spaces before a label, around the colon and
+# after it may span lines), but without that pattern's ambiguity: its lazy label and value
+# beside "\s*" could split a run of spaces every way (cubic: 1,000 spaces took 0.7 s, 10,000
+# never ended), and each line of a run of blank lines rescanned the rest of the run.
+# - the label runs from its first letter to its last, taken whole (a shorter one cannot be
+#   followed by the colon); where the colon comes first, the old pattern matched a label of
+#   spaces (no scheme): that match is kept, unlabelled, for the text it consumes;
+# - the value runs from its first non-space character to the last on its line, or is the last
+#   space-like character when only whitespace follows the colon to the end of the text;
+# - a line start that cannot begin an entry consumes its leading whitespace (unlabelled): every
+#   later line start inside that whitespace would have failed the same way.
+_EXTRA_LINE = re.compile(
+    r"^(?:(?:\s*+(?P<label>[A-Za-z]++(?: ++[A-Za-z]++)*+)\s*+|(?=[^\S ]*+ )\s*+)"
+    r":(?:\s*+(?P<value>\S(?:.*\S)?)|\s*(?P<space>[^\S\n]))\s*$|\s*+)",
+    re.MULTILINE,
+)
 _URL_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("arxiv", re.compile(r"arxiv\.org/(?:abs|pdf|html)/(.+?)(?:\.pdf)?(?:[?#].*)?$", re.I)),
     ("pmid", re.compile(r"(?:pubmed\.ncbi\.nlm\.nih\.gov|ncbi\.nlm\.nih\.gov/pubmed)/(\d+)", re.I)),
@@ -124,10 +140,10 @@ def _raw_identifiers(ref: Reference) -> Iterator[tuple[str, str, bool]]:
         yield "isbn", isbn, True
     if archive_id := ref.get("archiveID"):
         yield "arxiv", archive_id, True
-    for label, value in _EXTRA_LINE.findall(ref.get("extra")):
-        scheme = label.lower().replace(" ", "")
+    for line in _EXTRA_LINE.finditer(ref.get("extra")):
+        scheme = (line["label"] or "").lower().replace(" ", "")
         if scheme in _NORMALIZERS:
-            yield scheme, value, False
+            yield scheme, line["value"] or line["space"], False
     url = ref.get("url")
     if url:
         yield from (("doi", d, False) for d in extract_dois(url))

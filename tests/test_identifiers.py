@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+
 import pytest
 
 from refsync.identifiers import (
@@ -95,6 +98,28 @@ def test_each_place_an_identifier_hides(fields: dict[str, str], scheme: str, val
 def test_unusable_values_are_ignored() -> None:
     ref = Reference("book", {"DOI": "n/a", "ISBN": "0-306-40615-3", "extra": "PMID: none"})
     assert identifiers_of(ref) == {}
+
+
+
+RUN = " " * 100_000
+
+
+@pytest.mark.parametrize(("extra", "found"), [
+    (f"{RUN}x\nPMID: 12345", {"pmid": {"12345"}}),  # a line of spaces: 1,000 took 0.7 s
+    (f"arXiv{RUN}x\nDOI: 10.1000/abc", {"doi": {"10.1000/abc"}}),  # spaces inside a label
+    (f"DOI: 10.1000/abc{RUN}x\nPMID: 1", {"doi": {"10.1000/abc"}, "pmid": {"1"}}),  # in a value
+    ("\n" * 100_000 + "x\nPMID: 7", {"pmid": {"7"}}),  # each blank line rescanned the rest
+    # an empty "Label:" still takes the next line as its value, as it always did
+    (f"Original Date:{RUN}\nPMCID: PMC42\n" + "\n" * 100_000, {}),
+])
+def test_long_runs_of_whitespace_in_extra_are_read_at_once(
+    within: Callable[[float], AbstractContextManager[None]], extra: str,
+    found: dict[str, set[str]],
+) -> None:
+    """Extra is free text from anyone: its "Label: value" pattern used to split a run of spaces
+    every way between a lazy label or value and the spaces around it (cubic)."""
+    with within(2):
+        assert identifiers_of(Reference("book", {"extra": extra})) == found
 
 
 def test_a_field_outranks_what_url_and_extra_hold() -> None:
