@@ -25,7 +25,8 @@ _FORMAT = 1
 @dataclass(frozen=True)
 class LockEntry:
     """One entry as last written: the Zotero item (``library/key``), its version, and a hash of
-    the text refsync wrote for it (the merge base)."""
+    the text refsync wrote for it (the merge base); in a one-document format such as CSL-JSON,
+    which is never merged, a hash of the record."""
 
     item: str
     version: int

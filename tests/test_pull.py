@@ -325,3 +325,17 @@ def test_entries_are_rendered_again_only_after_a_writer_change(
     lock_path.write_text(json.dumps(lock))
     assert me.pull("--collection", "neuro-immune").exit_code == 0
     assert me.bib.read_text() == old
+
+
+def test_csljson_target_reports_changes_and_keeps_one_item_per_line(
+        zotero: FakeZotero, library: dict[str, str], tmp_path: Path) -> None:
+    me = Machine(zotero, tmp_path)
+    out = me.folder / "references.json"
+    first = me.pull("--collection", "neuro-immune", "--format", "csljson", "-o", out.name)
+    assert first.exit_code == 0, first.output
+    items = json.loads(out.read_text())
+    assert out.read_text().count("\n") == len(items) + 2  # "[", one line per item, "]"
+    zotero.update_item(library["amit"], volume="25")
+    second = me.pull("--collection", "neuro-immune", "--format", "csljson", "-o", out.name)
+    assert "0 added, 1 updated, 0 removed" in second.stderr
+    assert [i["volume"] for i in json.loads(out.read_text()) if i.get("volume")] == ["25"]

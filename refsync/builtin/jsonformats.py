@@ -171,8 +171,13 @@ def to_csl(key: str, ref: Reference) -> dict[str, Any]:
     return item
 
 
-def _dump(data: Any) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+def _dump(items: list[dict[str, Any]]) -> str:
+    """A JSON array with one item per line: a changed item is a one-line diff, and
+    :func:`json.dumps` without ``indent`` runs the C encoder (several times faster)."""
+    if not items:
+        return "[]\n"
+    lines = ",\n".join(json.dumps(i, ensure_ascii=False, sort_keys=True) for i in items)
+    return "[\n" + lines + "\n]\n"
 
 
 class CslJsonExporter:
