@@ -8,7 +8,7 @@ are the client's) serves a user library of N items built like ``bench/render_ben
 synthetic library (mixed types, many creators, TeX specials), filed into 20 collections, plus a
 PDF attachment on every 5th item. Each scenario then runs in a fresh Python process that pulls
 the whole library into ``references.bib`` of a temporary manuscript folder through the library
-API, as ``refsync pull -o references.bib`` does (``Refsync.plan_pull`` + ``apply_pull``: mirror
+API, as ``refsync pull -o references.bib`` does (``Refsync.plan_pull`` + ``Pull.apply``: mirror
 sync, citation keys, rendering, merge, atomic write, lock), in this order on one cache:
 
 * **naive**: pyzotero ``everything(zot.items())``, each regular item turned into a bibtexparser
@@ -155,8 +155,9 @@ def prepare_pull() -> Callable[[Path], tuple[int, str]]:
 
     def pull(folder: Path) -> tuple[int, str]:
         app = Refsync.from_config(cwd=folder)
-        [plan] = app.plan_pull([Target(output="references.bib")])
-        app.apply_pull([plan])
+        pulled = app.plan_pull([Target(output="references.bib")])
+        pulled.apply()
+        [plan] = pulled.plans
         return len(plan.entries), plan.summary() if plan.changed else "not rewritten"
 
     return pull

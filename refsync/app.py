@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from .resolve import Resolution, resolve_inputs
 from .secrets import load_api_key, store_api_key
 from .select import collection_keys, select_items
 from .snapshot import SnapshotLibrary
-from .sync import PullPlan, apply_pull, plan_pull
+from .sync import Pull, PullPlan, plan_pull
 from .zotero import ZoteroClient
 
 __all__ = ["Refsync"]
@@ -41,7 +41,6 @@ class Refsync:
 
     settings: Settings
     registry: Registry
-    _lock: Lock = field(default_factory=Lock, repr=False)
 
     @classmethod
     def from_config(
@@ -74,10 +73,9 @@ class Refsync:
     def project_dir(self) -> Path:
         return self.settings.project_dir or Path.cwd()
 
-    def plan_pull(
-        self, targets: Sequence[Target] | None = None, *, force: bool = False
-    ) -> list[PullPlan]:
-        """Plan every target (all of refsync.toml's by default) without writing anything.
+    def plan_pull(self, targets: Sequence[Target] | None = None, *, force: bool = False) -> Pull:
+        """Plan every target (all of refsync.toml's by default) without writing anything;
+        ``.apply()`` on the result writes them.
 
         Each library is synced into its mirror once, however many targets read it. All plans
         are made before any file is written, so a conflict in one target writes nothing at all.
@@ -90,16 +88,16 @@ class Refsync:
                 "nothing to pull: no [[target]] in refsync.toml",
                 hint="run 'refsync init', or give --collection/--tag and --output",
             )
-        self._lock = Lock.load(self.project_dir / LOCK_FILE)
+        lock_path = self.project_dir / LOCK_FILE
+        lock = Lock.load(lock_path)
         views: dict[str, LibraryView] = {}
-        plans = []
         with ExitStack() as stack:
-            for target in targets:
-                plans.append(self._plan_target(target, self._library_view(target, stack, views),
-                                               force))
-        return plans
+            plans = [self._plan_target(target, self._library_view(target, stack, views), lock,
+                                       force) for target in targets]
+        return Pull(plans, lock, lock_path)
 
-    def _plan_target(self, target: Target, view: LibraryView, force: bool) -> PullPlan:
+    def _plan_target(self, target: Target, view: LibraryView, lock: Lock,
+                     force: bool) -> PullPlan:
         collections = view.collections()
         # a collection's items come from the membership index; a tag filter needs the whole
         # library, to tell an unknown tag from one that selects nothing here
@@ -111,18 +109,12 @@ class Refsync:
             items=items,
             collections=collections,
             path=self.project_dir / target.output,
-            lock=self._lock,
+            lock=lock,
             exporter=self.registry.exporter(target.format or self.settings.format),
             formatter=self.registry.key_formatter(self.settings.citekey),
             source=target.snapshot or view.library,
             force=force,
         )
-
-    def apply_pull(self, plans: Sequence[PullPlan]) -> None:
-        """Write the planned files (each atomically, only if changed), then the lock."""
-        for plan in plans:
-            apply_pull(plan, self._lock)
-        self._lock.save(self.project_dir / LOCK_FILE)
 
     def _library_view(self, target: Target, stack: ExitStack,
                       opened: dict[str, LibraryView]) -> LibraryView:

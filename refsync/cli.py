@@ -276,19 +276,18 @@ def pull(ctx: click.Context, collection: str | None, subcollections: bool, tags:
                           snapshot=str(snapshot or ""))]
     elif fmt:
         targets = [replace(t, format=fmt) for t in app.settings.targets]
-    plans = app.plan_pull(targets, force=force)
-    stale = [p for p in plans if p.changed]
+    pulled = app.plan_pull(targets, force=force)
     if dry_run:
-        for plan in stale:
+        for plan in pulled.stale:
             click.echo(plan.diff(), nl=False)
     elif check:
-        for plan in stale:
+        for plan in pulled.stale:
             click.echo(f"{plan.path} is out of date: {plan.summary()}", err=True)
-        if stale:
+        if pulled.stale:
             ctx.exit(EXIT_OUT_OF_DATE)
     else:
-        app.apply_pull(plans)
-    for plan in plans:
+        pulled.apply()
+    for plan in pulled.plans:
         click.echo(f"{plan.target.label}: {plan.summary()}"
                    + ("" if plan.changed else " (unchanged, not rewritten)"), err=True)
 

@@ -24,7 +24,7 @@ from .merge import entry_hash, merge_entries, split_bib
 from .model import Collection, Reference
 from .select import select_items
 
-__all__ = ["PullPlan", "apply_pull", "plan_pull"]
+__all__ = ["Pull", "PullPlan", "apply_pull", "plan_pull"]
 
 _BIB_FORMATS = {"bibtex", "biblatex"}
 
@@ -64,6 +64,27 @@ class PullPlan:
                 tofile=f"{self.path} (after pull)",
             )
         )
+
+
+@dataclass
+class Pull:
+    """Every target's plan, with the lock they were made against: nothing is written until
+    :meth:`apply`, so a conflict in any target leaves every file as it was."""
+
+    plans: list[PullPlan]
+    lock: Lock
+    lock_path: Path
+
+    @property
+    def stale(self) -> list[PullPlan]:
+        """The plans whose file would change."""
+        return [plan for plan in self.plans if plan.changed]
+
+    def apply(self) -> None:
+        """Write the planned files (each atomically, only if changed), then the lock."""
+        for plan in self.plans:
+            apply_pull(plan, self.lock)
+        self.lock.save(self.lock_path)
 
 
 def plan_pull(
