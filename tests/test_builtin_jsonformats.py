@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 from test_builtin_bibtex import ZOTERO_TYPES
 
@@ -86,3 +88,18 @@ def test_exports_are_deterministic_json_with_a_final_newline() -> None:
 def test_plugin_registers_both() -> None:
     assert [(e.name, e.suffix) for e in register_exporters(Settings())] == [
         ("csljson", ".json"), ("json", ".json")]
+
+
+def test_long_runs_of_whitespace_in_extra_are_read_at_once(
+    within: Callable[[float], AbstractContextManager[None]],
+) -> None:
+    """Extra is free text: its "Label: value" pattern used to split a run of spaces every way
+    (quadratic; 100k spaces took over 5 s) and rescan blank lines from each line start."""
+    run = " " * 100_000
+    extra = (f"Publisher{run}x\nDOI: 10.1000/abc{run}x\n" + "\n" * 100_000
+             + "x\nPublisher Place: Paris")
+    with within(2):
+        fields = base_fields(Reference("book", {"extra": extra}))
+    assert fields["DOI"] == f"10.1000/abc{run}x"
+    assert fields["place"] == "Paris"
+    assert "publisher" not in fields

@@ -110,7 +110,17 @@ CSL_NAME = {
 # labels are CSL variable names (Zotero KB "item_types_and_fields", citing fields from Extra).
 EXTRA_FIELDS = {"doi": "DOI", "publisher": "publisher", "publisher-place": "place",
                 "isbn": "ISBN", "issn": "ISSN", "url": "url"}
-_EXTRA_LINE = re.compile(r"^\s*([A-Za-z][A-Za-z -]*?)\s*:\s*(\S.*?)\s*$", re.MULTILINE)
+# Reads exactly what r"^\s*([A-Za-z][A-Za-z -]*?)\s*:\s*(\S.*?)\s*$" read, without its ambiguity:
+# a lazy label or value beside "\s*" split a run of spaces every way, and each line of a run of
+# blank lines rescanned the rest (quadratic: an Extra with 100k spaces took over 5 s). The label
+# is taken whole up to its last non-space (a shorter one cannot precede the colon), the value
+# from its first non-space to the last on its line; a line start that cannot begin an entry
+# consumes its leading whitespace, unlabelled, as every line start inside it would fail alike.
+_EXTRA_LINE = re.compile(
+    r"^(?:\s*+(?P<label>[A-Za-z][A-Za-z-]*+(?: ++[A-Za-z-]++)*+)\s*+:\s*+"
+    r"(?P<value>\S(?:.*\S)?)\s*$|\s*+)",
+    re.MULTILINE,
+)
 
 
 def base_fields(ref: Reference) -> dict[str, str]:
@@ -127,9 +137,10 @@ def base_fields(ref: Reference) -> dict[str, str]:
         for name, value in ref.fields.items():
             fields.setdefault(BASE_FIELD.get(name, name), value)
         fields.update({k: v for k, v in ref.fields.items() if k in _BASE_NAMES})
-    for label, value in _EXTRA_LINE.findall(fields.get("extra", "")):
+    for line in _EXTRA_LINE.finditer(fields.get("extra", "")):
+        label = line["label"] or ""
         if name := EXTRA_FIELDS.get(label.strip().lower().replace(" ", "-"), ""):
-            fields.setdefault(name, value)
+            fields.setdefault(name, line["value"])
     return fields
 
 
