@@ -86,10 +86,15 @@ def identity(ref: Reference) -> str:
     return "sha1:" + hashlib.sha1(content.encode("utf-8")).hexdigest()[:16]
 
 
+# "Citation Key: …" / "bibtex: …" lines; the bare "\s*+" alternative lets a line start that
+# begins no such line take its whitespace whole, so a run of blank lines is not rescanned from
+# each of them (findall then gives "" for it)
 _EXTRA_KEY = re.compile(
-    r"^\s*(?:citation key|bibtex)\s*:\s*(\S+)\s*$", re.IGNORECASE | re.MULTILINE
+    r"^(?:\s*+(?:citation key|bibtex)\s*+:\s*+(\S++)\s*$|\s*+)", re.IGNORECASE | re.MULTILINE
 )
-_BIBLATEX_KEY = re.compile(r"biblatexcitekey\[([^\]\s]+)\]", re.IGNORECASE)
+# a key holds no "[" (one would not survive sanitize_key anyway); stopping there keeps a run
+# of "biblatexcitekey[" from being scanned again from each of them
+_BIBLATEX_KEY = re.compile(r"biblatexcitekey\[([^\[\]\s]+)\]", re.IGNORECASE)
 
 
 def pinned_key(ref: Reference) -> str | None:
@@ -101,7 +106,7 @@ def pinned_key(ref: Reference) -> str | None:
     """
     candidates = [ref.get("citationKey")]
     extra = ref.get("extra")
-    candidates += _EXTRA_KEY.findall(extra) + _BIBLATEX_KEY.findall(extra)
+    candidates += [k for k in _EXTRA_KEY.findall(extra) if k] + _BIBLATEX_KEY.findall(extra)
     for candidate in candidates:
         if key := sanitize_key(candidate, fold=False):
             return key

@@ -122,9 +122,10 @@ _OPENERS = {"i": "\\emph{", "b": "\\textbf{", "sup": "\\textsuperscript{",
 # Words that may need protection, hyphenated compounds counting as one ("Data-Intensive", as
 # BBT groups them): all but those of lower-case ASCII letters and hyphens, which never do and
 # are most of a title, so the regex skips them in C. A word starts where no letter or digit
-# precedes it (no word starts inside another).
+# precedes it, nor a letter or digit and a hyphen (no word starts inside another, so a long
+# hyphenated compound is not scanned again from each of its parts).
 _MAYBE_PROTECTED = re.compile(
-    r"(?<![^\W_])(?![a-z]+(?:-[a-z]+)*(?![^\W_]|-[^\W_]))[^\W_]+(?:-[^\W_]+)*"
+    r"(?<![^\W_])(?<![^\W_]-)(?![a-z]+(?:-[a-z]+)*(?![^\W_]|-[^\W_]))[^\W_]+(?:-[^\W_]+)*"
 )
 _LETTER_OR_DIGIT = re.compile(r"[^\W_]")
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 import pytest
@@ -14,6 +16,8 @@ from refsync.builtin.citekeys import BBTDefault, register_key_formatters, title_
 from refsync.citekeys import assign_keys, fold_ascii, identity, pinned_key, sanitize_key, suffix
 from refsync.config import Settings
 from refsync.model import Creator, Reference
+
+Within = Callable[[float], AbstractContextManager[None]]
 
 
 @dataclass
@@ -151,3 +155,10 @@ def test_bbt_default_reproduces_every_default_formula_key_in_the_fixtures() -> N
 
 def test_plugin_registers_bbt_default() -> None:
     assert [f.name for f in register_key_formatters(Settings())] == ["bbt-default"]
+
+
+def test_pinned_keys_are_found_at_once_in_an_extra_of_blank_lines(within: Within) -> None:
+    with within(2):
+        blank = pinned_key(ref(extra="\n" * 100_000 + "x\nCitation Key: late1"))
+        brackets = pinned_key(ref(extra="biblatexcitekey[" * 50_000 + "\nbiblatexcitekey[k2]"))
+    assert (blank, brackets) == ("late1", "k2")

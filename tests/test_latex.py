@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 import pytest
 
 from refsync.latex import all_safe, escape, rich_text, safety_problems, verbatim
+
+Within = Callable[[float], AbstractContextManager[None]]
+
 
 HOSTILE = [
     r"\write18{rm -rf ~}", r"\immediate\write18{x}", r"\input{/etc/passwd}",
@@ -153,3 +158,11 @@ def test_lookalike_tag_names_are_text_not_markup() -> None:
     # a dotted capital I lower-cases to 'i̇', which is no tag refsync knows
     out = rich_text("<\u0130>x</\u0130>")
     assert "\\emph" not in out and out.count("{") == out.count("}")
+
+
+def test_a_long_hyphenated_compound_is_protected_at_once(within: Within) -> None:
+    with within(2):
+        protected = rich_text("a-" * 50_000 + "DNA", protect=True)
+        plain = rich_text("x " + "a-" * 50_000 + "b", protect=True)
+    assert protected == "{{" + "a-" * 50_000 + "DNA}}"
+    assert plain == "x " + "a-" * 50_000 + "b"

@@ -96,7 +96,8 @@ LANGIDS = {
     "italian": "italian", "dutch": "dutch", "portuguese": "portuguese", "norsk": "norsk",
 }
 _KEY = re.compile(r"[\w:./+-]+")  # what refsync.citekeys.sanitize_key lets through
-_DASHES = re.compile(r"\s*[-\u2010-\u2015\u2212]+\s*")
+# not starting inside a run of spaces, which would rescan the run from each of its spaces
+_DASHES = re.compile(r"(?!(?<=\s)\s)\s*[-\u2010-\u2015\u2212]+\s*")
 _AND = re.compile(r"\sand\s", re.IGNORECASE)
 _MASTERS = re.compile(r"master|\bm\.?\s?(?:a|sc|s|phil)\b|mathesis", re.IGNORECASE)
 _DOCTORAL = re.compile(r"ph\.?\s?d|doctor|diss", re.IGNORECASE)
@@ -279,9 +280,19 @@ def _creators(ref: Reference, biblatex: bool) -> dict[str, str]:
 
 
 _SUFFIX = re.compile(r",!?\s*")  # "Martin Luther, Jr." ("!": citeproc's no-comma mark)
-# each lower-case word ends at an apostrophe, a hyphen, a space or the end: with nothing
-# required between words, a long lower-case run could be split 2^n ways before failing
-_PARTICLES = re.compile(r"^(.*?\S)\s+((?:[a-z\u00e0-\u00ff]+(?:['\u2019-]\s*|\s+|$))+)$")
+# a lower-case name word ("de", "van", "d'", "dell'"), as BibTeX's "von" part holds them
+_PARTICLE = re.compile(r"[a-z\u00e0-\u00ff]+(?:['\u2019-][a-z\u00e0-\u00ff]+)*['\u2019-]?")
+
+
+def _particles(first: str) -> tuple[str, str]:
+    """``first`` split before its trailing lower-case words ("Jean de la" → "Jean", "de la"),
+    the longest such tail after at least one word; the tail is empty when there is none.
+    Word by word from the end: a regular expression with a lazy head tried every split."""
+    words = first.split(" ")
+    start = len(words)
+    while start > 1 and _PARTICLE.fullmatch(words[start - 1]):
+        start -= 1
+    return " ".join(words[:start]), " ".join(words[start:])
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -304,8 +315,10 @@ def _name(creator: Creator) -> str:
         first, _, jr = _SUFFIX.sub(",", first, count=1).partition(",")
         first, jr = first.strip(), jr.strip()
     # a particle follows a space; _visible left single spaces only
-    if " " in first and (m := _PARTICLES.match(first)) and any(c.isupper() for c in m.group(1)):
-        first, last = m.group(1), f"{m.group(2).strip()} {last}"
+    if " " in first:
+        given, particles = _particles(first)
+        if particles and any(c.isupper() for c in given):
+            first, last = given, f"{particles} {last}"
     if not first and not jr and " " in last:
         # a last name alone ("Doe Inc.", an organisation typed into the two-field form): BibTeX
         # would read "Doe" as a first name, so the whole name is one brace group
