@@ -7,7 +7,7 @@ pages, free-form dates) and measures, each stage in a fresh interpreter so cache
 and ``ru_maxrss`` is the stage's own:
 
 * ``assign_keys`` with ``bbt-default``; rendering every entry as BibTeX and as BibLaTeX; the
-  three together;
+  three together; rendering as BibTeX and writing the file (what the goal names);
 * ``plan_pull`` + ``apply_pull`` over a snapshot library view into an empty folder, then a
   second pull with nothing changed (the lock and the file read back from disk); saving the
   lock (refsync.lockfile's part, after the pull) is timed apart;
@@ -50,6 +50,7 @@ from refsync.builtin.bibtex import ENTRY_TYPES, BibExporter  # noqa: E402
 from refsync.builtin.citekeys import BBTDefault  # noqa: E402
 from refsync.citekeys import assign_keys, identity  # noqa: E402
 from refsync.config import Target  # noqa: E402
+from refsync.files import write_atomic  # noqa: E402
 from refsync.lockfile import Lock  # noqa: E402
 from refsync.model import Reference  # noqa: E402
 from refsync.snapshot import SnapshotLibrary  # noqa: E402
@@ -241,6 +242,12 @@ def _render_stage(dialect: str) -> Callable[[Setup], int]:
     return stage
 
 
+def stage_write(setup: Setup) -> int:
+    """What the goal names: every entry rendered, and the file written (atomically)."""
+    write_atomic(setup.folder / "rendered.bib", BibExporter("bibtex").export(setup.keyed))
+    return len(setup.keyed)
+
+
 def stage_together(setup: Setup) -> int:
     keyed = _keyed(setup.refs)
     for dialect in ("bibtex", "biblatex"):
@@ -292,6 +299,7 @@ STAGES: dict[str, tuple[str, Callable[[Setup], int], bool]] = {
     "keys": ("assign_keys (bbt-default)", stage_keys, False),
     "bibtex": ("render bibtex", _render_stage("bibtex"), True),
     "biblatex": ("render biblatex", _render_stage("biblatex"), True),
+    "write": ("render bibtex + write the file", stage_write, True),
     "together": ("keys + bibtex + biblatex", stage_together, False),
     "pull": ("plan_pull + apply_pull, cold", stage_pull, False),
     "pull-again": ("second pull, unchanged", stage_pull_again, False),

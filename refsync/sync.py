@@ -82,9 +82,10 @@ class Pull:
 
     def apply(self) -> None:
         """Write the planned files (each atomically, only if changed), then the lock."""
-        for plan in self.plans:
-            apply_pull(plan, self.lock)
-        self.lock.save(self.lock_path)
+        with cyclic_gc_paused():
+            for plan in self.plans:
+                apply_pull(plan, self.lock)
+            self.lock.save(self.lock_path)
 
 
 def plan_pull(
