@@ -248,6 +248,11 @@ def sync_mirror(client: ZoteroClient, mirror: Mirror) -> SyncStats:
     """
     if client.library != mirror.library:
         raise ValueError(f"client is for '{client.library}', mirror for '{mirror.library}'")
+    with cyclic_gc_paused():  # pages of JSON parsed into dicts: many containers, no cycles
+        return _sync(client, mirror)
+
+
+def _sync(client: ZoteroClient, mirror: Mirror) -> SyncStats:
     before = client.requests
     for attempt in range(ATTEMPTS):
         try:
