@@ -88,6 +88,7 @@ class Pull:
             self.lock.save(self.lock_path)
 
 
+@cyclic_gc_paused()  # keys and rendering: many short-lived containers, no cycles
 def plan_pull(
     target: Target,
     *,
@@ -109,21 +110,6 @@ def plan_pull(
     :raises SyncConflictError: when a hand edit and a Zotero change hit the same entry.
     :raises BibParseError: when the current file cannot be split safely.
     """
-    with cyclic_gc_paused():
-        return _plan(target, items, collections, path, lock, exporter, formatter, source, force)
-
-
-def _plan(
-    target: Target,
-    items: Iterable[Reference],
-    collections: Sequence[Collection],
-    path: Path,
-    lock: Lock,
-    exporter: Exporter,
-    formatter: KeyFormatter,
-    source: str,
-    force: bool,
-) -> PullPlan:
     chosen = select_items(target, items, collections)
     current = path.read_text(encoding="utf-8") if path.is_file() else None
     is_bib = exporter.name in _BIB_FORMATS
