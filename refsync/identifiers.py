@@ -34,21 +34,20 @@ _ARXIV = re.compile(rf"(?<![\w.])({_ARXIV_NEW}|{_ARXIV_OLD})(?:v\d+)?(?![\d])", 
 _ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.(.+)$")  # arXiv's own DOIs (arXiv blog, 2022)
 _PMID = re.compile(r"^\s*(\d{1,9})\s*$")
 _PMCID = re.compile(r"^\s*(?:pmcid:\s*)?pmc\s*(\d{1,9})\s*$", re.IGNORECASE)
-# Extra's "Label: value" lines. This reads exactly what r"^\s*([A-Za-z ]+?)\s*:\s*(.+?)\s*$"
-# (MULTILINE, findall) read, quirks included (the spaces before a label, around the colon and
-# after it may span lines), but without that pattern's ambiguity: its lazy label and value
-# beside "\s*" could split a run of spaces every way (cubic: 1,000 spaces took 0.7 s, 10,000
-# never ended), and each line of a run of blank lines rescanned the rest of the run.
+# Extra's "Label: value" lines: one entry per line, as Zotero reads Extra (line by line), so the
+# whitespace around the colon never crosses a line end ([^\S\n]); an empty "Original Date:" once
+# took the next line ("PMCID: PMC42") as its value and hid it. Linear-time: every piece is
+# possessive or bounded by its line, so nothing is split two ways (the lazy pattern this replaced
+# split a run of spaces every way: 10,000 spaces never ended).
 # - the label runs from its first letter to its last, taken whole (a shorter one cannot be
-#   followed by the colon); where the colon comes first, the old pattern matched a label of
-#   spaces (no scheme): that match is kept, unlabelled, for the text it consumes;
-# - the value runs from its first non-space character to the last on its line, or is the last
-#   space-like character when only whitespace follows the colon to the end of the text;
+#   followed by the colon);
+# - the value runs from its first non-space character to the last on its line;
 # - a line start that cannot begin an entry consumes its leading whitespace (unlabelled): every
-#   later line start inside that whitespace would have failed the same way.
+#   later line start inside that whitespace (a run of blank lines) would fail the same way, and
+#   rescanning the run from each of them was quadratic.
 _EXTRA_LINE = re.compile(
-    r"^(?:(?:\s*+(?P<label>[A-Za-z]++(?: ++[A-Za-z]++)*+)\s*+|(?=[^\S ]*+ )\s*+)"
-    r":(?:\s*+(?P<value>\S(?:.*\S)?)|\s*(?P<space>[^\S\n]))\s*$|\s*+)",
+    r"^(?:\s*+(?P<label>[A-Za-z]++(?: ++[A-Za-z]++)*+)[^\S\n]*+:[^\S\n]*+"
+    r"(?P<value>\S(?:.*\S)?)\s*$|\s*+)",
     re.MULTILINE,
 )
 _URL_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -143,7 +142,7 @@ def _raw_identifiers(ref: Reference) -> Iterator[tuple[str, str, bool]]:
     for line in _EXTRA_LINE.finditer(ref.get("extra")):
         scheme = (line["label"] or "").lower().replace(" ", "")
         if scheme in _NORMALIZERS:
-            yield scheme, line["value"] or line["space"], False
+            yield scheme, line["value"], False
     url = ref.get("url")
     if url:
         yield from (("doi", d, False) for d in extract_dois(url))

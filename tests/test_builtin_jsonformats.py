@@ -103,3 +103,13 @@ def test_long_runs_of_whitespace_in_extra_are_read_at_once(
     assert fields["DOI"] == f"10.1000/abc{run}x"
     assert fields["place"] == "Paris"
     assert "publisher" not in fields
+
+
+def test_an_empty_label_in_extra_does_not_take_the_next_line() -> None:
+    """Zotero reads Extra line by line: "Publisher:" with nothing after it has no value, and the
+    line after it ("DOI: ...") is an entry of its own, not the publisher's name."""
+    extra = "Original Date:\nDOI: 10.1000/abc\nPublisher:  \nPublisher Place: Paris"
+    fields = base_fields(Reference("book", {"extra": extra}))
+    assert fields["DOI"] == "10.1000/abc"
+    assert fields["place"] == "Paris"
+    assert "publisher" not in fields

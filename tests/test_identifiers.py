@@ -109,8 +109,8 @@ RUN = " " * 100_000
     (f"arXiv{RUN}x\nDOI: 10.1000/abc", {"doi": {"10.1000/abc"}}),  # spaces inside a label
     (f"DOI: 10.1000/abc{RUN}x\nPMID: 1", {"doi": {"10.1000/abc"}, "pmid": {"1"}}),  # in a value
     ("\n" * 100_000 + "x\nPMID: 7", {"pmid": {"7"}}),  # each blank line rescanned the rest
-    # an empty "Label:" still takes the next line as its value, as it always did
-    (f"Original Date:{RUN}\nPMCID: PMC42\n" + "\n" * 100_000, {}),
+    # an empty "Label:" and a run of spaces after it: the next line is an entry of its own
+    (f"Original Date:{RUN}\nPMCID: PMC42\n" + "\n" * 100_000, {"pmcid": {"PMC42"}}),
 ])
 def test_long_runs_of_whitespace_in_extra_are_read_at_once(
     within: Callable[[float], AbstractContextManager[None]], extra: str,
@@ -120,6 +120,20 @@ def test_long_runs_of_whitespace_in_extra_are_read_at_once(
     every way between a lazy label or value and the spaces around it (cubic)."""
     with within(2):
         assert identifiers_of(Reference("book", {"extra": extra})) == found
+
+
+@pytest.mark.parametrize("extra", [
+    "Original Date:\nPMCID: PMC42",  # an empty value took the next line as its value
+    "Original Date: \t\r\nPMCID: PMC42",
+    "   :\nPMCID: PMC42",  # a colon without a label likewise
+])
+def test_each_line_of_extra_is_one_entry(extra: str) -> None:
+    """Zotero reads Extra line by line: an empty "Label:" has no value, not the next line."""
+    assert identifiers_of(Reference("book", {"extra": extra})) == {"pmcid": {"PMC42"}}
+
+
+def test_a_label_and_its_colon_are_on_one_line() -> None:
+    assert identifiers_of(Reference("book", {"extra": "PMID\n: 12345"})) == {}
 
 
 def test_a_field_outranks_what_url_and_extra_hold() -> None:

@@ -110,14 +110,15 @@ CSL_NAME = {
 # labels are CSL variable names (Zotero KB "item_types_and_fields", citing fields from Extra).
 EXTRA_FIELDS = {"doi": "DOI", "publisher": "publisher", "publisher-place": "place",
                 "isbn": "ISBN", "issn": "ISSN", "url": "url"}
-# Reads exactly what r"^\s*([A-Za-z][A-Za-z -]*?)\s*:\s*(\S.*?)\s*$" read, without its ambiguity:
-# a lazy label or value beside "\s*" split a run of spaces every way, and each line of a run of
-# blank lines rescanned the rest (quadratic: an Extra with 100k spaces took over 5 s). The label
+# One entry per line, as Zotero reads Extra: the whitespace around the colon never crosses a line
+# end ([^\S\n]), or an empty "Publisher:" would take the next line ("DOI: 10.1/x") as its value.
+# Linear-time, without the ambiguity of the lazy pattern this replaced (it split a run of spaces
+# every way and rescanned blank lines from each line start: 100k spaces took over 5 s). The label
 # is taken whole up to its last non-space (a shorter one cannot precede the colon), the value
 # from its first non-space to the last on its line; a line start that cannot begin an entry
 # consumes its leading whitespace, unlabelled, as every line start inside it would fail alike.
 _EXTRA_LINE = re.compile(
-    r"^(?:\s*+(?P<label>[A-Za-z][A-Za-z-]*+(?: ++[A-Za-z-]++)*+)\s*+:\s*+"
+    r"^(?:\s*+(?P<label>[A-Za-z][A-Za-z-]*+(?: ++[A-Za-z-]++)*+)[^\S\n]*+:[^\S\n]*+"
     r"(?P<value>\S(?:.*\S)?)\s*$|\s*+)",
     re.MULTILINE,
 )
