@@ -128,6 +128,9 @@ _MAYBE_PROTECTED = re.compile(
     r"(?<![^\W_])(?<![^\W_]-)(?![a-z]+(?:-[a-z]+)*(?![^\W_]|-[^\W_]))[^\W_]+(?:-[^\W_]+)*"
 )
 _LETTER_OR_DIGIT = re.compile(r"[^\W_]")
+# A title's first word when it is plain capitalised ASCII ("Deep", "Data-intensive"), which
+# _needs_protection never protects: matched whole, as _MAYBE_PROTECTED would take it.
+_PLAIN_FIRST_WORD = re.compile(r"[A-Z][a-z]*(?:-[a-z]+)*(?![^\W_]|-[^\W_])")
 
 
 def _needs_protection(word: str, first: bool) -> bool:
@@ -156,7 +159,10 @@ class _Protector:
         out: list[str] = []
         written = 0  # text[:written] is in out
         run_start = run_end = -1  # the open run of protected words, if run_start >= 0
-        for match in _MAYBE_PROTECTED.finditer(text):
+        skip = 0
+        if not self.seen_word and (plain := _PLAIN_FIRST_WORD.match(text)):
+            self.seen_word, skip = True, plain.end()  # most titles: nothing else to look at
+        for match in _MAYBE_PROTECTED.finditer(text, skip):
             start, end = match.span()
             first = not self.seen_word and not _LETTER_OR_DIGIT.search(text, 0, start)
             protect = _needs_protection(match.group(), first)
