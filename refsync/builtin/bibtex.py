@@ -24,6 +24,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 
 from ..config import Settings
+from ..gcpause import cyclic_gc_paused
 from ..hookspecs import Exporter, hookimpl
 from ..latex import LazyTable, all_safe, escape, rich_text, safety_problems, verbatim
 from ..model import Creator, Reference, parse_date
@@ -365,6 +366,7 @@ class BibExporter:
         """One entry in this exporter's dialect, for ``pull``'s per-entry merges."""
         return render_entry(key, ref, dialect=self.name)
 
+    @cyclic_gc_paused()  # thousands of short-lived containers, no cycles
     def export(self, entries: Mapping[str, Reference]) -> str:
         """Entries in the mapping's order, separated by a blank line, ending in a newline."""
         text = "\n\n".join(self.render_entry(k, r) for k, r in entries.items())
