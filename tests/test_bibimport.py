@@ -401,3 +401,26 @@ def test_an_entry_without_fields_is_recognised_at_once(within: Within) -> None:
     with within(2):
         assert bibimport._NO_FIELDS.fullmatch(f"@misc{{key{RUN},{RUN}}}")
         assert not bibimport._NO_FIELDS.fullmatch(f"@misc{{key{RUN},{RUN}x}}")
+
+
+def test_a_long_run_of_whitespace_after_a_key_is_read_at_once(within: Within) -> None:
+    """bibtexparser reads a key up to its comma by rescanning the whitespace after the key from
+    each character (5,000 spaces took 2.5 s, 100k never ended); the layout between an entry's
+    parts is squeezed first, its values are not, and lines are still counted in the file."""
+    lines = "\n" * 100_000
+    text = (f"@misc{{k{RUN},}}\n"
+            f"@misc{{k2{lines}{RUN}, title = {{Two{RUN}words}},{RUN}note{lines}={RUN}\"a  b\"}}\n"
+            f"@misc{{bad{RUN}title = {{no comma}}}}\n"
+            "@misc{c, title={C}}\n")
+    with within(2):
+        result = parse_bib(text, "x.bib")
+    assert [(e.key, e.line) for e in result.entries] == [
+        ("k", 1), ("k2", 2), ("c", 200_004)]
+    assert result.entries[1].reference.fields["title"] == "Two words"
+    assert result.errors[0].line == 200_003 and "x.bib:200003: entry 'bad'" in str(result.errors[0])
+
+
+def test_squeezing_layout_leaves_values_as_written() -> None:
+    body = ' k1 ,\n  title = {A  {"}  b} # "q  {"}  r" ,\n\turl  =  {http://x.org/a  b}\n}'
+    assert bibimport._squeeze_layout(body) == (
+        ' k1 , title = {A  {"}  b} # "q  {"}  r" , url = {http://x.org/a  b}\n}')  # one \n is kept
