@@ -209,7 +209,7 @@ def parse_bib(text: str, source: str) -> BibImport:
     parser = _parser()
     for chunk in chunks:  # macros apply wherever they are defined, so read them first
         if chunk.kind == "string" and not chunk.problem:
-            parser.parse(chunk.text, partial=True)
+            _parse_one(parser, chunk.text)  # one built from an undefined macro reads its name
     result = BibImport()
     raw: list[tuple[_Chunk, dict[str, str]]] = []
     for chunk in chunks:

@@ -101,6 +101,12 @@ def test_an_undefined_macro_keeps_its_name_instead_of_losing_the_entry() -> None
     assert one("@article{k, journal = jnosuch}").get("publicationTitle") == "jnosuch"
 
 
+def test_a_string_built_from_an_undefined_macro_costs_a_word_not_the_import() -> None:
+    found = parse_bib('@string{j = jnosuch # " Letters"}\n@article{k, journal = j}', "x.bib")
+    assert not found.errors
+    assert [e.reference.get("publicationTitle") for e in found.entries] == ["jnosuch Letters"]
+
+
 def test_crossref_children_inherit_what_they_lack_from_the_parent() -> None:
     text = """
     @inproceedings{child, author = {Ann Smith}, title = {Part}, crossref = {Parent},
