@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).parent.parent / "refsync"
-CORE = ["model", "doi", "errors", "select", "merge", "citekeys", "latex", "match",
+CORE = ["model", "doi", "errors", "select", "merge", "citekeys", "latex", "match", "gcpause",
         "identifiers", "fingerprint", "evidence", "lockfile", "schema"]
 ONLY_IN = {"click": {"cli"}, "pyzotero": {"zotero"}, "habanero": {"builtin.crossref"},
            "httpx2": {"zotero", "builtin.crossref"}, "keyring": {"secrets"}}
