@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from .doi import extract_dois, normalize_doi
 from .errors import InvalidDOIError
-from .model import Reference
+from .model import Reference, extra_lines
 
 __all__ = [
     "SCHEMES",
@@ -34,22 +34,6 @@ _ARXIV = re.compile(rf"(?<![\w.])({_ARXIV_NEW}|{_ARXIV_OLD})(?:v\d+)?(?![\d])", 
 _ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.(.+)$")  # arXiv's own DOIs (arXiv blog, 2022)
 _PMID = re.compile(r"^\s*(\d{1,9})\s*$")
 _PMCID = re.compile(r"^\s*(?:pmcid:\s*)?pmc\s*(\d{1,9})\s*$", re.IGNORECASE)
-# Extra's "Label: value" lines: one entry per line, as Zotero reads Extra (line by line), so the
-# whitespace around the colon never crosses a line end ([^\S\n]); an empty "Original Date:" once
-# took the next line ("PMCID: PMC42") as its value and hid it. Linear-time: every piece is
-# possessive or bounded by its line, so nothing is split two ways (the lazy pattern this replaced
-# split a run of spaces every way: 10,000 spaces never ended).
-# - the label runs from its first letter to its last, taken whole (a shorter one cannot be
-#   followed by the colon);
-# - the value runs from its first non-space character to the last on its line;
-# - a line start that cannot begin an entry consumes its leading whitespace (unlabelled): every
-#   later line start inside that whitespace (a run of blank lines) would fail the same way, and
-#   rescanning the run from each of them was quadratic.
-_EXTRA_LINE = re.compile(
-    r"^(?:\s*+(?P<label>[A-Za-z]++(?: ++[A-Za-z]++)*+)[^\S\n]*+:[^\S\n]*+"
-    r"(?P<value>\S(?:.*\S)?)\s*$|\s*+)",
-    re.MULTILINE,
-)
 _URL_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("arxiv", re.compile(r"arxiv\.org/(?:abs|pdf|html)/(.+?)(?:\.pdf)?(?:[?#].*)?$", re.I)),
     ("pmid", re.compile(r"(?:pubmed\.ncbi\.nlm\.nih\.gov|ncbi\.nlm\.nih\.gov/pubmed)/(\d+)", re.I)),
@@ -139,10 +123,10 @@ def _raw_identifiers(ref: Reference) -> Iterator[tuple[str, str, bool]]:
         yield "isbn", isbn, True
     if archive_id := ref.get("archiveID"):
         yield "arxiv", archive_id, True
-    for line in _EXTRA_LINE.finditer(ref.get("extra")):
-        scheme = (line["label"] or "").lower().replace(" ", "")
+    for label, value in extra_lines(ref.get("extra")):
+        scheme = label.lower().replace(" ", "")
         if scheme in _NORMALIZERS:
-            yield scheme, line["value"], False
+            yield scheme, value, False
     url = ref.get("url")
     if url:
         yield from (("doi", d, False) for d in extract_dois(url))

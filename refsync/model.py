@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-__all__ = ["Collection", "Creator", "PartialDate", "Reference", "parse_date"]
+__all__ = ["Collection", "Creator", "PartialDate", "Reference", "extra_lines", "parse_date"]
 
 
 @dataclass(frozen=True)
@@ -123,6 +123,31 @@ def _valid(year: int | None, month: int | None, day: int | None) -> PartialDate:
     if day is not None and not 1 <= day <= 31:
         day = None
     return PartialDate(year, month, day if month else None)
+
+
+# Extra's "Label: value" lines, which Zotero reads as fields an item type lacks. One entry per
+# line, as Zotero reads Extra, so the whitespace around the colon never crosses a line end
+# ([^\S\n]): an empty "Original Date:" once took the next line ("PMCID: PMC42") as its value.
+# Linear-time: every piece is possessive or bounded by its line, so nothing is split two ways
+# (the lazy patterns this replaced split a run of spaces every way: 10,000 spaces never ended).
+# - the label runs from its first letter to its last, taken whole (a shorter one cannot be
+#   followed by the colon); words of letters and hyphens ("Publisher Place", "original-date");
+# - the value runs from its first non-space character to the last on its line;
+# - a line start that cannot begin an entry consumes its leading whitespace (unlabelled): every
+#   later line start inside that whitespace (a run of blank lines) would fail the same way, and
+#   rescanning the run from each of them was quadratic.
+_EXTRA_LINE = re.compile(
+    r"^(?:\s*+(?P<label>[A-Za-z][A-Za-z-]*+(?: ++[A-Za-z-]++)*+)[^\S\n]*+:[^\S\n]*+"
+    r"(?P<value>\S(?:.*\S)?)\s*$|\s*+)",
+    re.MULTILINE,
+)
+
+
+def extra_lines(extra: str) -> Iterator[tuple[str, str]]:
+    """``(label, value)`` of each ``Label: value`` line in a Zotero Extra field, in order."""
+    for line in _EXTRA_LINE.finditer(extra):
+        if line["label"]:
+            yield line["label"], line["value"]
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,12 @@ produces for the same item.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..config import Settings
 from ..hookspecs import Exporter, hookimpl
-from ..model import Creator, Reference, parse_date
+from ..model import Creator, Reference, extra_lines, parse_date
 
 __all__ = [
     "BASE_FIELD", "CslJsonExporter", "ZoteroJsonExporter", "base_fields", "primary_creator",
@@ -110,18 +109,6 @@ CSL_NAME = {
 # labels are CSL variable names (Zotero KB "item_types_and_fields", citing fields from Extra).
 EXTRA_FIELDS = {"doi": "DOI", "publisher": "publisher", "publisher-place": "place",
                 "isbn": "ISBN", "issn": "ISSN", "url": "url"}
-# One entry per line, as Zotero reads Extra: the whitespace around the colon never crosses a line
-# end ([^\S\n]), or an empty "Publisher:" would take the next line ("DOI: 10.1/x") as its value.
-# Linear-time, without the ambiguity of the lazy pattern this replaced (it split a run of spaces
-# every way and rescanned blank lines from each line start: 100k spaces took over 5 s). The label
-# is taken whole up to its last non-space (a shorter one cannot precede the colon), the value
-# from its first non-space to the last on its line; a line start that cannot begin an entry
-# consumes its leading whitespace, unlabelled, as every line start inside it would fail alike.
-_EXTRA_LINE = re.compile(
-    r"^(?:\s*+(?P<label>[A-Za-z][A-Za-z-]*+(?: ++[A-Za-z-]++)*+)[^\S\n]*+:[^\S\n]*+"
-    r"(?P<value>\S(?:.*\S)?)\s*$|\s*+)",
-    re.MULTILINE,
-)
 
 
 def base_fields(ref: Reference) -> dict[str, str]:
@@ -138,10 +125,9 @@ def base_fields(ref: Reference) -> dict[str, str]:
         for name, value in ref.fields.items():
             fields.setdefault(BASE_FIELD.get(name, name), value)
         fields.update({k: v for k, v in ref.fields.items() if k in _BASE_NAMES})
-    for line in _EXTRA_LINE.finditer(fields.get("extra", "")):
-        label = line["label"] or ""
-        if name := EXTRA_FIELDS.get(label.strip().lower().replace(" ", "-"), ""):
-            fields.setdefault(name, line["value"])
+    for label, value in extra_lines(fields.get("extra", "")):
+        if name := EXTRA_FIELDS.get(label.lower().replace(" ", "-"), ""):
+            fields.setdefault(name, value)
     return fields
 
 
