@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
-from .model import Reference
+from .model import Reference, extra_lines
 
 if TYPE_CHECKING:
     from .hookspecs import KeyFormatter
@@ -86,15 +86,11 @@ def identity(ref: Reference) -> str:
     return "sha1:" + hashlib.sha1(content.encode("utf-8")).hexdigest()[:16]
 
 
-# "Citation Key: …" / "bibtex: …" lines; the bare "\s*+" alternative lets a line start that
-# begins no such line take its whitespace whole, so a run of blank lines is not rescanned from
-# each of them (findall then gives "" for it)
-_EXTRA_KEY = re.compile(
-    r"^(?:\s*+(?:citation key|bibtex)\s*+:\s*+(\S++)\s*$|\s*+)", re.IGNORECASE | re.MULTILINE
-)
 # a key holds no "[" (one would not survive sanitize_key anyway); stopping there keeps a run
 # of "biblatexcitekey[" from being scanned again from each of them
 _BIBLATEX_KEY = re.compile(r"biblatexcitekey\[([^\[\]\s]+)\]", re.IGNORECASE)
+_KEY_LABELS = frozenset({"citation key", "bibtex"})  # Extra labels of a pinned key
+_SPACE = re.compile(r"\s")  # a key is one word: "bibtex: see below" pins nothing
 
 
 def pinned_key(ref: Reference) -> str | None:
@@ -106,7 +102,9 @@ def pinned_key(ref: Reference) -> str | None:
     """
     candidates = [ref.get("citationKey")]
     extra = ref.get("extra")
-    candidates += [k for k in _EXTRA_KEY.findall(extra) if k] + _BIBLATEX_KEY.findall(extra)
+    candidates += [value for label, value in extra_lines(extra)
+                   if label.lower() in _KEY_LABELS and not _SPACE.search(value)]
+    candidates += _BIBLATEX_KEY.findall(extra)
     for candidate in candidates:
         if key := sanitize_key(candidate, fold=False):
             return key

@@ -162,3 +162,9 @@ def test_pinned_keys_are_found_at_once_in_an_extra_of_blank_lines(within: Within
         blank = pinned_key(ref(extra="\n" * 100_000 + "x\nCitation Key: late1"))
         brackets = pinned_key(ref(extra="biblatexcitekey[" * 50_000 + "\nbiblatexcitekey[k2]"))
     assert (blank, brackets) == ("late1", "k2")
+
+
+def test_an_empty_key_line_does_not_take_the_next_line_as_its_key() -> None:
+    assert pinned_key(ref(extra="Citation Key:\nnotakey")) is None
+    assert pinned_key(ref(extra="Citation Key:\nnotakey\nbibtex: old5")) == "old5"
+    assert pinned_key(ref(extra="bibtex: two words")) is None
