@@ -272,7 +272,6 @@ class MatchIndex:
                 decision = Decision("duplicate", verdict.score, f"{matcher.name}: {verdict.reason}")
         return decision, False
 
-
     def _namesakes(self, a: Fingerprint, b: Fingerprint) -> int:
         """Library records besides ``b`` with the title, first author and year of ``a`` or ``b``:
         under a column's title, issues the fields cannot tell apart. Counted for look-ups only,

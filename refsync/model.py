@@ -250,10 +250,10 @@ class Reference:
     @classmethod
     def from_zotero(cls, data: Mapping[str, Any], *, library: str = "") -> Reference:
         """Build from Zotero item ``data`` (the editable JSON), ignoring non-string fields."""
-        skip = _NOT_FIELDS
         return cls(
             item_type=str(data.get("itemType", "document")),
-            fields={k: v for k, v in data.items() if k not in skip and isinstance(v, str) and v},
+            fields={k: v for k, v in data.items()
+                    if k not in _NOT_FIELDS and isinstance(v, str) and v},
             creators=tuple(Creator.from_zotero(c) for c in data.get("creators", ())),
             key=str(data.get("key", "")),
             version=int(data.get("version", 0) or 0),
