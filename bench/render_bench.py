@@ -48,7 +48,7 @@ from test_bbt_fixtures import BBT, bbt_reference, load_items  # noqa: E402
 
 from refsync.builtin.bibtex import ENTRY_TYPES, BibExporter  # noqa: E402
 from refsync.builtin.citekeys import BBTDefault  # noqa: E402
-from refsync.citekeys import assign_keys, identity  # noqa: E402
+from refsync.citekeys import assign_keys  # noqa: E402
 from refsync.config import Target  # noqa: E402
 from refsync.files import write_atomic  # noqa: E402
 from refsync.lockfile import Lock  # noqa: E402
@@ -228,7 +228,7 @@ class Setup:
 
 def _keyed(refs: list[Reference]) -> dict[str, Reference]:
     keys = assign_keys(refs, BBTDefault())
-    return {keys[identity(ref)]: ref for ref in refs}
+    return {keys[ref.identity]: ref for ref in refs}
 
 
 def stage_keys(setup: Setup) -> int:

@@ -15,7 +15,7 @@ from typing import Any
 from .add import Candidate, ObjectResult, Outcome, add_references
 from .bibimport import parse_bib
 from .cache import WorkCache
-from .citekeys import assign_keys, identity
+from .citekeys import assign_keys
 from .config import Settings, Target, load_settings, save_user_setting
 from .dedupe import duplicate_groups
 from .errors import BibParseError, ConfigError
@@ -257,7 +257,7 @@ class Refsync:
         """Render records with fresh, collision-free keys from the configured formula."""
         exporter = self.registry.exporter(fmt or self.settings.format)
         keys = assign_keys(refs, self.registry.key_formatter(self.settings.citekey))
-        return exporter.export({keys[identity(ref)]: ref for ref in refs})
+        return exporter.export({keys[ref.identity]: ref for ref in refs})
 
 
 class _MirrorWriter:

@@ -27,14 +27,17 @@ from .model import Reference, extra_lines
 if TYPE_CHECKING:
     from .hookspecs import KeyFormatter
 
-__all__ = ["assign_keys", "fold_ascii", "identity", "pinned_key", "sanitize_key", "suffix"]
+__all__ = ["assign_keys", "fold_ascii", "pinned_key", "sanitize_key", "suffix"]
 
 # Letters NFKD does not decompose into ASCII (they are letters of their own, not accented ones).
-_FOLD_EXTRA = str.maketrans({
+_FOLD_EXTRA = {
     "ß": "ss", "ẞ": "SS", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o", "Ø": "O",
     "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "Þ": "Th",
     "ı": "i", "ħ": "h", "Ħ": "H", "ŋ": "ng", "Ŋ": "NG", "ĸ": "q", "ſ": "s",
-})
+}
+# a pattern finding them: str.translate looks up every character of a non-ASCII string in a
+# dict, several times slower than replacing the few that are there
+_FOLD_EXTRA_CHARS = re.compile("[" + "".join(_FOLD_EXTRA) + "]")
 # BBT removes its citekeyUnsafeChars \"#%'(),={}~ and whitespace (preferences.yaml). That is not
 # enough for LaTeX: a key reaches \bibitem and the .aux, where ``^^5c`` reads as a backslash and
 # ``& $ ^ [ ]`` break \cite. So only letters, digits and ``_ - : . / +`` are kept.
@@ -46,7 +49,8 @@ def fold_ascii(text: str) -> str:
     character with no ASCII form is removed."""
     if text.isascii():  # nothing to fold (most keys)
         return text
-    decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD_EXTRA))
+    spelled = _FOLD_EXTRA_CHARS.sub(lambda m: _FOLD_EXTRA[m.group()], text)
+    decomposed = unicodedata.normalize("NFKD", spelled)
     return decomposed.encode("ascii", "ignore").decode("ascii")
 
 
@@ -69,23 +73,6 @@ def suffix(n: int) -> str:
     return letters
 
 
-def identity(ref: Reference) -> str:
-    """A stable name for a record across runs: its library and Zotero key, else its DOI, else a
-    content hash.
-
-    The hash uses title, creators' family names and year, so a record resolved twice from the
-    same metadata gets the same identity.
-    """
-    if ref.key:  # Zotero keys are unique within a library only
-        return f"{ref.library}/{ref.key}" if ref.library else ref.key
-    if ref.doi:
-        return "doi:" + ref.doi.strip().lower()
-    content = "\x1f".join(
-        [ref.title.casefold(), *(c.family.casefold() for c in ref.creators), str(ref.issued.year)]
-    )
-    return "sha1:" + hashlib.sha1(content.encode("utf-8")).hexdigest()[:16]
-
-
 # a key holds no "[" (one would not survive sanitize_key anyway); stopping there keeps a run
 # of "biblatexcitekey[" from being scanned again from each of them
 _BIBLATEX_KEY = re.compile(r"biblatexcitekey\[([^\[\]\s]+)\]", re.IGNORECASE)
@@ -102,9 +89,11 @@ def pinned_key(ref: Reference) -> str | None:
     """
     candidates = [ref.get("citationKey")]
     extra = ref.get("extra")
-    candidates += [value for label, value in extra_lines(extra)
-                   if label.lower() in _KEY_LABELS and not _SPACE.search(value)]
-    candidates += _BIBLATEX_KEY.findall(extra)
+    lowered = extra.lower()
+    if "key" in lowered or "bibtex" in lowered:  # in every label below; absent from most Extras
+        candidates += [value for label, value in extra_lines(extra)
+                       if label.lower() in _KEY_LABELS and not _SPACE.search(value)]
+        candidates += _BIBLATEX_KEY.findall(extra)
     for candidate in candidates:
         if key := sanitize_key(candidate, fold=False):
             return key
@@ -113,8 +102,11 @@ def pinned_key(ref: Reference) -> str | None:
 
 def _order(ref: Reference) -> tuple[bool, str, str, str, str]:
     """Records with a DOI first, by DOI; then by Zotero key, then title: only the records'
-    content decides, never the order a server listed them in."""
-    return (not ref.doi, ref.doi.lower(), ref.key, ref.title.casefold(), identity(ref))
+    content decides, never the order a server listed them in. A Zotero item's title is not
+    looked at: its key already tells it apart (and folding every title's case is not free)."""
+    doi = ref.doi
+    key = ref.key
+    return (not doi, doi.lower(), key, "" if key else ref.title.casefold(), ref.identity)
 
 
 def assign_keys(
@@ -136,8 +128,8 @@ def assign_keys(
     result: dict[str, str] = {}
     used = {key.casefold() for key in taken.values()}
     pending: dict[str, Reference] = {}
-    for order, ref in sorted(((_order(ref), ref) for ref in refs), key=itemgetter(0)):
-        ident = order[-1]  # _order ends with the identity; worked out once per record
+    for _, ref in sorted(((_order(ref), ref) for ref in refs), key=itemgetter(0)):
+        ident = ref.identity
         if ident in taken:
             result[ident] = taken[ident]
         else:

@@ -8,6 +8,7 @@ Pure: no I/O, no third-party imports.
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -188,6 +189,22 @@ class Reference:
 
     def get(self, name: str, default: str = "") -> str:
         return self.fields.get(name) or default
+
+    @functools.cached_property
+    def identity(self) -> str:
+        """A stable name for the record across runs (what the lock file keys by): its library
+        and Zotero key, else its DOI, else a content hash.
+
+        The hash uses title, creators' family names and year, so a record resolved twice from
+        the same metadata gets the same identity. Cached: keys, the lock and the merge each ask.
+        """
+        if self.key:  # Zotero keys are unique within a library only
+            return f"{self.library}/{self.key}" if self.library else self.key
+        if doi := self.doi:
+            return "doi:" + doi.strip().lower()
+        content = "\x1f".join([self.title.casefold(), *(c.family.casefold() for c in self.creators),
+                               str(self.issued.year)])
+        return "sha1:" + hashlib.sha1(content.encode("utf-8")).hexdigest()[:16]
 
     @property
     def title(self) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
-from .citekeys import assign_keys, identity
+from .citekeys import assign_keys
 from .config import Target
 from .errors import SyncConflictError
 from .files import write_if_changed
@@ -127,7 +127,7 @@ def plan_pull(
         hashes = {key: entry_hash(text) for key, text in rendered.items()}
     else:  # one document, rendered once below; its entries are compared by their records
         hashes = {key: _record_hash(key, ref) for key, ref in ordered.items()}
-    entries = {key: LockEntry(item=identity(ref), version=ref.version, hash=hashes[key])
+    entries = {key: LockEntry(item=ref.identity, version=ref.version, hash=hashes[key])
                for key, ref in ordered.items()}
     plan = PullPlan(target, path, "", current, entries, writer)
     plan.added = sorted(set(entries) - set(base))
@@ -179,7 +179,7 @@ def _keys_for(
     assigned = assign_keys(refs, formatter, taken)
     keyed: dict[str, Reference] = {}
     for ref in refs:
-        ident = identity(ref)
+        ident = ref.identity
         lock.keys[ident] = assigned[ident]
         keyed[assigned[ident]] = ref
     return keyed
@@ -189,7 +189,7 @@ def _reuse(block: str | None, was: LockEntry | None, ref: Reference) -> str | No
     """The file's own text for an entry when rendering again could only give the same: this
     writer wrote it, from this version of this item, and nobody has edited it since."""
     if (block is None or was is None or was.version != ref.version
-            or was.item != identity(ref) or entry_hash(block) != was.hash):
+            or was.item != ref.identity or entry_hash(block) != was.hash):
         return None
     return block
 

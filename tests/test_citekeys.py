@@ -13,7 +13,7 @@ import pytest
 from test_bbt_fixtures import BBT, bbt_reference, load_items, parse_bib
 
 from refsync.builtin.citekeys import BBTDefault, register_key_formatters, title_words
-from refsync.citekeys import assign_keys, fold_ascii, identity, pinned_key, sanitize_key, suffix
+from refsync.citekeys import assign_keys, fold_ascii, pinned_key, sanitize_key, suffix
 from refsync.config import Settings
 from refsync.model import Creator, Reference
 
@@ -74,10 +74,11 @@ def test_pinned_key_prefers_the_native_field_then_extra_forms() -> None:
 
 
 def test_identity() -> None:
-    assert identity(ref(key="ABCD1234", doi="10.1/X")) == "ABCD1234"
-    assert identity(ref(doi="10.1/X")) == "doi:10.1/x"
-    one = identity(Reference("book", {"title": "T", "date": "2020"}, (Creator("Doe", "J"),)))
-    two = identity(Reference("book", {"title": "t", "date": "2020-05"}, (Creator("doe", "K"),)))
+    assert ref(key="ABCD1234", doi="10.1/X").identity == "ABCD1234"
+    assert Reference("book", key="ABCD1234", library="group:7").identity == "group:7/ABCD1234"
+    assert ref(doi="10.1/X").identity == "doi:10.1/x"
+    one = Reference("book", {"title": "T", "date": "2020"}, (Creator("Doe", "J"),)).identity
+    two = Reference("book", {"title": "t", "date": "2020-05"}, (Creator("doe", "K"),)).identity
     assert one == two and one.startswith("sha1:")
 
 

@@ -23,7 +23,7 @@ from test_bbt_fixtures import BBT, bbt_reference, load_items
 
 from refsync.builtin.bibtex import BibExporter
 from refsync.builtin.citekeys import BBTDefault
-from refsync.citekeys import assign_keys, identity
+from refsync.citekeys import assign_keys
 from refsync.cli import cli
 from refsync.model import Creator, Reference
 
@@ -82,7 +82,7 @@ def corpus() -> list[Reference]:
 @pytest.fixture(scope="module")
 def entries() -> dict[str, Reference]:
     refs = corpus()
-    by_identity = {identity(r): r for r in refs}
+    by_identity = {r.identity: r for r in refs}
     keys = assign_keys(refs, BBTDefault())
     return {keys[ident]: ref for ident, ref in by_identity.items()}
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from itertools import islice
 
 from ..config import Settings
 from ..hookspecs import KeyFormatter, hookimpl
@@ -56,8 +55,14 @@ def title_words(title: str, limit: int | None = None) -> list[str]:
         title = _TAGS.sub("", title)
     if not title.isascii():  # ASCII is its own NFC
         title = unicodedata.normalize("NFC", title)
-    words = (m.group() for m in _WORDS.finditer(title))
-    return list(islice((w for w in words if w.lower() not in SKIP_WORDS), limit))
+    words: list[str] = []
+    for token in title.split():  # most tokens are one word: no pattern needed for them
+        for word in (token,) if token.isalnum() else _WORDS.findall(token):
+            if word.lower() not in SKIP_WORDS:
+                if len(words) == limit:
+                    return words
+                words.append(word)
+    return words
 
 
 class BBTDefault:
@@ -68,7 +73,7 @@ class BBTDefault:
     def format_key(self, ref: Reference) -> str:
         creator = first_creator(ref)
         auth = "".join(creator.family.split()).lower() if creator else ""  # spaces removed
-        short = "".join(w[:1].upper() + w[1:] for w in title_words(ref.title, 3))
+        short = "".join([w[0].upper() + w[1:] for w in title_words(ref.title, 3)])
         year = ref.issued.year
         return f"{auth}{short}{year if year is not None else ''}"
 
