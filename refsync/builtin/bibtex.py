@@ -27,7 +27,7 @@ from ..config import Settings
 from ..gcpause import cyclic_gc_paused
 from ..hookspecs import Exporter, hookimpl
 from ..latex import LazyTable, all_safe, escape, rich_text, safety_problems, verbatim
-from ..model import Creator, Reference, parse_date
+from ..model import Reference, parse_date
 from .jsonformats import base_fields, primary_creator
 
 __all__ = ["BibExporter", "render_entry"]
@@ -275,7 +275,7 @@ def _creators(ref: Reference, biblatex: bool) -> dict[str, str]:
     for creator in ref.creators:
         kind = creator.creator_type
         field = "author" if kind == primary else fields.get(kind)
-        if field and (name := _name(creator)):
+        if field and (name := _name(creator.last, creator.first, creator.name)):
             names.setdefault(field, []).append(name)
     return {field: " and ".join(group) for field, group in names.items()}
 
@@ -297,21 +297,22 @@ def _particles(first: str) -> tuple[str, str]:
 
 
 @functools.lru_cache(maxsize=1 << 16)
-def _name(creator: Creator) -> str:
-    """``Last, First`` or, with a suffix, BibTeX's ``Last, Jr, First``.
+def _name(last: str, first: str, name: str) -> str:
+    """A :class:`Creator`'s ``Last, First`` or, with a suffix, BibTeX's ``Last, Jr, First``.
 
-    Cached: the same people recur throughout a library (co-authors, an author's own papers),
-    and the name is a function of the frozen :class:`Creator` alone.
+    Cached: the same people recur throughout a library (co-authors, an author's own papers).
+    Keyed by the name's strings, not the Creator: equal Creators of different items would be
+    compared by the dataclass's ``__eq__``, in Python, on every hit.
 
     Single-field names become one brace group; so does a name part in double quotes (Zotero's
     "keep together" mark) or one holding a comma or the word ``and`` (BibTeX splits there).
     Lower-case particles at the end of a first name ("Jean de") move before the last name,
     where BibTeX and biber look for the "von" part (BBT#313 fixtures).
     """
-    if creator.is_single_field or not creator.last:
-        whole = escape(_visible(creator.name or creator.first, keep="&").lstrip("&"))
+    if not last:  # a single-field name (or only a first name)
+        whole = escape(_visible(name or first, keep="&").lstrip("&"))
         return "{" + whole + "}" if whole else ""
-    first, jr, last = _visible(creator.first), "", _visible(creator.last)
+    first, jr, last = _visible(first), "", _visible(last)
     if "," in first:
         first, _, jr = _SUFFIX.sub(",", first, count=1).partition(",")
         first, jr = first.strip(), jr.strip()
