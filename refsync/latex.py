@@ -96,7 +96,10 @@ def _prepare(text: str) -> str:
     must not be split between two words) and turn straight double quotes into curly ones by
     position: pylatexenc maps every ``"`` to a closing ``''``, and a bare ``"`` is a babel
     shorthand."""
-    text = " ".join(text.split())  # the same whitespace as the regex \s, so the same result
+    # the same whitespace as the regex \s, so the same result; most text has nothing to collapse
+    # (a space is the only whitespace str.isprintable accepts)
+    if not text.isprintable() or "  " in text or text[0] == " " or text[-1] == " ":
+        text = " ".join(text.split())
     if not text.isascii():
         text = unicodedata.normalize("NFC", text)
     if '"' not in text:
@@ -128,6 +131,7 @@ _MAYBE_PROTECTED = re.compile(
     r"(?<![^\W_])(?<![^\W_]-)(?![a-z]+(?:-[a-z]+)*(?![^\W_]|-[^\W_]))[^\W_]+(?:-[^\W_]+)*"
 )
 _LETTER_OR_DIGIT = re.compile(r"[^\W_]")
+_DIGIT = re.compile(r"[0-9]")
 # A title's first word when it is plain capitalised ASCII ("Deep", "Data-intensive"), which
 # _needs_protection never protects: matched whole, as _MAYBE_PROTECTED would take it.
 _PLAIN_FIRST_WORD = re.compile(r"[A-Z][a-z]*(?:-[a-z]+)*(?![^\W_]|-[^\W_])")
@@ -162,6 +166,10 @@ class _Protector:
         skip = 0
         if not self.seen_word and (plain := _PLAIN_FIRST_WORD.match(text)):
             self.seen_word, skip = True, plain.end()  # most titles: nothing else to look at
+        tail = text[skip:]
+        if tail.isascii() and tail.islower() and not _DIGIT.search(tail):
+            self.seen_word = True  # islower: there is a letter; no word has a capital or digit
+            return _encode(text)
         for match in _MAYBE_PROTECTED.finditer(text, skip):
             start, end = match.span()
             first = not self.seen_word and not _LETTER_OR_DIGIT.search(text, 0, start)
@@ -196,6 +204,18 @@ def rich_text(html: str, *, protect: bool = False) -> str:
         return html
     protector = _Protector() if protect else None
     text = _prepare(html)
+    if "<" in text:
+        latex = _markup(text, protector)
+    else:  # no markup (most values)
+        latex = protector(text) if protector else _encode(text)
+    if "  " in latex:  # dropped tags or characters can leave double spaces
+        latex = _SPACES.sub(" ", latex)
+    return latex.strip()
+
+
+def _markup(text: str, protector: _Protector | None) -> str:
+    """Text with Zotero's tags in it → LaTeX, each tag's piece encoded (and protected, unless
+    inside a ``nocase`` span) on its own."""
     out: list[str] = []
     closers: list[tuple[str, str, bool]] = []  # (tag, closing text, protection was on)
     pos = 0
@@ -225,10 +245,7 @@ def rich_text(html: str, *, protect: bool = False) -> str:
     chunk = text[pos:]
     out.append(protector(chunk) if protector and not _in_nocase(closers) else _encode(chunk))
     out.extend(close for _, close, _ in reversed(closers))
-    latex = "".join(out)
-    if "  " in latex:  # dropped tags can leave double spaces
-        latex = _SPACES.sub(" ", latex)
-    return latex.strip()
+    return "".join(out)
 
 
 _SPACES = re.compile(" {2,}")
