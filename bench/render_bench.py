@@ -8,9 +8,9 @@ and ``ru_maxrss`` is the stage's own:
 
 * ``assign_keys`` with ``bbt-default``; rendering every entry as BibTeX and as BibLaTeX; the
   three together; rendering as BibTeX and writing the file (what the goal names);
-* ``plan_pull`` + ``apply_pull`` over a snapshot library view into an empty folder, then a
-  second pull with nothing changed (the lock and the file read back from disk); saving the
-  lock (refsync.lockfile's part, after the pull) is timed apart;
+* a whole pull as ``refsync pull`` makes it (``plan_pull``, then ``Pull.apply``: file and lock
+  written) from a snapshot library view into an empty folder, then a second pull with nothing
+  changed (the lock and the file read back from disk);
 * the naive way: bibtexparser 1.4's ``BibTexWriter`` over the same entries as bibtexparser
   dicts (raw field values, no escaping; what a quick script would do).
 
@@ -54,7 +54,7 @@ from refsync.files import write_atomic  # noqa: E402
 from refsync.lockfile import Lock  # noqa: E402
 from refsync.model import Reference  # noqa: E402
 from refsync.snapshot import SnapshotLibrary  # noqa: E402
-from refsync.sync import apply_pull, plan_pull  # noqa: E402
+from refsync.sync import Pull, plan_pull  # noqa: E402
 
 # ---------------------------------------------------------------------------------------------
 # Synthetic library
@@ -223,7 +223,7 @@ class Setup:
     refs: list[Reference]
     folder: Path
     keyed: dict[str, Reference] = field(default_factory=dict)  # key → record, when asked for
-    lock: Lock | None = None  # a pull's lock, saved after the measurement
+    lock: Lock | None = None  # the lock a pull left
 
 
 def _keyed(refs: list[Reference]) -> dict[str, Reference]:
@@ -260,7 +260,10 @@ def _pull(setup: Setup, lock: Lock) -> bool:
                      collections=[], path=setup.folder / "references.bib", lock=lock,
                      exporter=BibExporter("bibtex"), formatter=BBTDefault(), source="snapshot")
     setup.lock = lock
-    return apply_pull(plan, lock)
+    pull = Pull([plan], lock, setup.folder / "refsync.lock")
+    changed = bool(pull.stale)
+    pull.apply()
+    return changed
 
 
 def stage_pull(setup: Setup) -> int:
@@ -301,7 +304,7 @@ STAGES: dict[str, tuple[str, Callable[[Setup], int], bool]] = {
     "biblatex": ("render biblatex", _render_stage("biblatex"), True),
     "write": ("render bibtex + write the file", stage_write, True),
     "together": ("keys + bibtex + biblatex", stage_together, False),
-    "pull": ("plan_pull + apply_pull, cold", stage_pull, False),
+    "pull": ("whole pull, cold (file + lock)", stage_pull, False),
     "pull-again": ("second pull, unchanged", stage_pull_again, False),
     "naive": ("naive: bibtexparser BibTexWriter", stage_naive, True),
 }
@@ -326,12 +329,8 @@ def child(stage: str, n: int, seed: int, folder: Path, trace: bool) -> dict[str,
     cpu = time.process_time() - cpu
     peak = tracemalloc.get_traced_memory()[1] if trace else 0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    lock_cpu = time.process_time()
-    if setup.lock is not None:  # what the CLI does after the pulls; refsync.lockfile's cost
-        setup.lock.save(folder / "refsync.lock")
-    lock_cpu = time.process_time() - lock_cpu
     return {"cpu": cpu, "setup": setup_cpu, "count": count, "peak": peak / 2**20,
-            "rss": rss / 1024, "rss_growth": (rss - rss_before) / 1024, "lock_save": lock_cpu}
+            "rss": rss / 1024, "rss_growth": (rss - rss_before) / 1024}
 
 
 def _spawn(stage: str, n: int, seed: int, folder: Path, trace: bool) -> dict[str, float]:
@@ -346,7 +345,6 @@ def run(n: int, seed: int, repeat: int, stages: list[str]) -> None:
     print(f"refsync render benchmark — {n} synthetic items (seed {seed}), "
           f"best CPU of {repeat}, each stage in a fresh process")
     print(f"{'stage':<34} {'entries':>8} {'cpu':>8} {'py peak':>9} {'rss':>8} {'+rss':>8}")
-    lock_save = 0.0
     with tempfile.TemporaryDirectory() as tmp:
         folders = (Path(tmp) / str(i) for i in range(10**6))
         for stage in stages:
@@ -357,13 +355,11 @@ def run(n: int, seed: int, repeat: int, stages: list[str]) -> None:
                     _spawn("pull", n, seed, folder, trace=False)
                 runs.append(_spawn(stage, n, seed, folder, trace))
             best = min(runs[:-1], key=lambda t: t["cpu"])
-            lock_save = max(lock_save, best["lock_save"])
             print(f"{STAGES[stage][0]:<34} {int(best['count']):>8} {best['cpu']:>7.2f}s "
                   f"{runs[-1]['peak']:>6.1f} MB {best['rss']:>5.0f} MB "
                   f"{best['rss_growth']:>5.0f} MB")
         print(f"(not counted: building the items, the library view and, where a stage needs "
-              f"them, the keys: {best['setup']:.2f}s; saving the lock after a pull: "
-              f"{lock_save:.2f}s)")
+              f"them, the keys: {best['setup']:.2f}s)")
 
 
 def dump(folder: Path, n: int, seed: int) -> None:
@@ -380,7 +376,6 @@ def dump(folder: Path, n: int, seed: int) -> None:
         stale.unlink()
     lock = Lock()
     _pull(Setup(view, view.items(), pulled), lock)
-    lock.save(pulled / "refsync.lock")
     for fixture in sorted(BBT.glob("*.json")):
         refs = [bbt_reference(item) for item in load_items(fixture)]
         fixture_keys = _keyed(refs)

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring as _quote  # the C encoder; keeps non-ASCII
 from pathlib import Path
+from typing import NamedTuple
 
 from .errors import ConfigError
 from .files import write_if_changed
@@ -22,11 +23,13 @@ LOCK_FILE = "refsync.lock"
 _FORMAT = 1
 
 
-@dataclass(frozen=True)
-class LockEntry:
+class LockEntry(NamedTuple):
     """One entry as last written: the Zotero item (``library/key``), its version, and a hash of
     the text refsync wrote for it (the merge base); in a one-document format such as CSL-JSON,
-    which is never merged, a hash of the record."""
+    which is never merged, a hash of the record.
+
+    A named tuple: a pull makes one per entry, and a tuple is built, compared and collected in C
+    (a frozen dataclass sets each field through ``object.__setattr__`` and carries a dict)."""
 
     item: str
     version: int
