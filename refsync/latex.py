@@ -60,19 +60,32 @@ def _char(ch: str) -> str:
 _SPECIAL = re.compile(r'[^\x20-\x7e]|["#$%&<>\\^_{}~\[\]]')
 
 
-class LazyTable(dict[int, str]):
+class LazyTable:
     """A :meth:`str.translate` table that works out a character's replacement the first time
     it is seen: translating in C is several times faster than a regex substitution or a
-    generator calling back into Python for each character."""
+    generator calling back into Python for each character.
+
+    The table itself is an exact dict holding every character seen so far. A dict subclass
+    with ``__missing__`` would be simpler, but ``str.translate`` looks each character up
+    through the subclass's Python-level ``__getitem__`` slot (about 300 machine instructions a
+    character), and a sparse dict raises and swallows a KeyError for each character it lacks.
+    """
 
     def __init__(self, replace: Callable[[str], str]) -> None:
-        super().__init__()
         self._replace = replace
+        self._table: dict[int, str] = {}
+        self._seen: set[str] = set()
+        self._learn(map(chr, range(128)))  # ASCII: all of it, so ASCII text needs no check
 
-    def __missing__(self, code: int) -> str:
-        replacement = self._replace(chr(code))
-        self[code] = replacement
-        return replacement
+    def _learn(self, chars: Iterable[str]) -> None:
+        for ch in chars:
+            self._table[ord(ch)] = self._replace(ch)
+            self._seen.add(ch)
+
+    def translate(self, text: str) -> str:
+        if not text.isascii() and not self._seen.issuperset(text):
+            self._learn(set(text).difference(self._seen))
+        return text.translate(self._table)
 
 
 def _latex_char(ch: str) -> str:
@@ -84,7 +97,7 @@ _TRANSLATION = LazyTable(_latex_char)
 
 def _encode(prepared: str) -> str:
     """Encode text :func:`_prepare` gave (or any piece of it: a piece of NFC text is NFC)."""
-    return prepared.translate(_TRANSLATION)
+    return _TRANSLATION.translate(prepared)
 
 
 _OPENING_QUOTE = re.compile(r'(?:^|(?<=[\s(\[{\u2014/-]))"')
@@ -285,7 +298,7 @@ def verbatim(value: str, *, bibtex: bool) -> str:
     of the entry (BBT#1966, BBT#18, zotero#708); hyperref prints ``\\%`` as ``%``. Biber reads
     ``url``/``doi`` verbatim, so BibLaTeX output keeps ``%`` as is.
     """
-    text = value.strip().translate(_URI_TABLE)
+    text = _URI_TABLE.translate(value.strip())
     if "%" in text:
         text = _PERCENT.sub(lambda m: chr(int(m.group(1), 16)) if chr(int(m.group(1), 16))
                             in _UNRESERVED else m.group(0).upper(), text)

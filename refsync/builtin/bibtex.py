@@ -129,23 +129,26 @@ def render_entry(key: str, ref: Reference, *, dialect: str = "bibtex") -> str:
     if entry_type == "phdthesis" and _thesis_kind(f.get("type", "")) == "mathesis":
         entry_type = "mastersthesis"
     fields = _fields(ref, f, biblatex)
-    names = sorted((name for name, value in fields.items() if value), key=_RANK.__getitem__)
     if not all_safe(fields.values()):  # one check for the entry; per field to say which
-        for name in names:
-            if problems := safety_problems(fields[name]):
+        for name, value in fields.items():
+            if problems := safety_problems(value):
                 raise ValueError(f"{key}: field {name} is unsafe ({', '.join(problems)})")
-    lines = [f"  {name} = {fields[name]}" if name == "month" else f"  {name} = {{{fields[name]}}}"
-             for name in names]
+    lines = [f"  {name} = {{{value}}}" if name != "month" else f"  {name} = {value}"
+             for name, value in fields.items() if value]
     return f"@{entry_type}{{{key},\n" + ",\n".join(lines) + "\n}"
 
 
-_RANK = {name: rank for rank, name in enumerate(FIELD_ORDER)}
+# every field, empty, in FIELD_ORDER: an entry's fields are set in a copy of it, so they come
+# out in that order without sorting (setting a key a dict has keeps its place)
+_EMPTY_ENTRY = dict.fromkeys(FIELD_ORDER, "")
 
 
 def _fields(ref: Reference, f: dict[str, str], biblatex: bool) -> dict[str, str]:
-    """Every field the entry may have, by BibTeX name; empty values are left out later."""
+    """Every field the entry may have, by BibTeX name and in FIELD_ORDER; empty values are left
+    out later."""
     kind = ref.item_type
-    out = _creators(ref, biblatex)
+    out = _EMPTY_ENTRY.copy()
+    out.update(_creators(ref, biblatex))
     out["title"] = rich_text(f.get("title", ""), protect=True)
     container = f.get("publicationTitle", "")
     if kind in _ARTICLES or (kind == "encyclopediaArticle" and not biblatex):
@@ -346,7 +349,7 @@ def _visible(text: str, keep: str = "") -> str:
     patterns) and without TeX specials: biber derives initials from the *decoded* name and
     writes them to the .bbl unescaped, so a name word starting with ``%``, ``}`` or ``^``
     breaks the document however it was escaped (found by tests/test_latex_compile.py)."""
-    return " ".join(text.translate(_DROP[keep]).split())  # re.sub(r"\s+", " ", …).strip()
+    return " ".join(_DROP[keep].translate(text).split())  # re.sub(r"\s+", " ", …).strip()
 
 
 def _name_part(part: str) -> str:
