@@ -95,7 +95,7 @@ def pinned_key(ref: Reference) -> str | None:
                        if label.lower() in _KEY_LABELS and not _SPACE.search(value)]
         candidates += _BIBLATEX_KEY.findall(extra)
     for candidate in candidates:
-        if key := sanitize_key(candidate, fold=False):
+        if candidate and (key := sanitize_key(candidate, fold=False)):
             return key
     return None
 

@@ -190,13 +190,14 @@ class Reference:
     def get(self, name: str, default: str = "") -> str:
         return self.fields.get(name) or default
 
-    @functools.cached_property
+    @property
     def identity(self) -> str:
         """A stable name for the record across runs (what the lock file keys by): its library
         and Zotero key, else its DOI, else a content hash.
 
         The hash uses title, creators' family names and year, so a record resolved twice from
-        the same metadata gets the same identity. Cached: keys, the lock and the merge each ask.
+        the same metadata gets the same identity. Not cached: functools.cached_property takes a
+        lock on first access, which costs more than a Zotero item's identity.
         """
         if self.key:  # Zotero keys are unique within a library only
             return f"{self.library}/{self.key}" if self.library else self.key
