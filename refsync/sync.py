@@ -155,7 +155,8 @@ def plan_pull(
         extras = blocks.extras
         if blocks.header.strip():  # the author's own header comment stays as it is
             header = blocks.header.rstrip() + "\n"
-    plan.text = header + "".join(f"\n{block}" for block in [*extras, *body])
+    parts = [*extras, *body]  # each after a blank line; joined once, not copied one by one
+    plan.text = header + "\n" + "\n".join(parts) if parts else header
     return plan
 
 
