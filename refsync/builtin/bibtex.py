@@ -129,12 +129,14 @@ def render_entry(key: str, ref: Reference, *, dialect: str = "bibtex") -> str:
     if entry_type == "phdthesis" and _thesis_kind(f.get("type", "")) == "mathesis":
         entry_type = "mastersthesis"
     fields = _fields(ref, f, biblatex)
-    if not all_safe(fields.values()):  # one check for the entry; per field to say which
+    lines = [f"  {name} = {{{value}}}" if name != "month" else f"  {name} = {value}"
+             for name, value in fields.items() if value]
+    # one check for the entry, on its lines: what a line adds to its value (a name, " = " and
+    # a pair of braces) holds no backslash or caret and balances; per field to say which
+    if not all_safe(lines):
         for name, value in fields.items():
             if problems := safety_problems(value):
                 raise ValueError(f"{key}: field {name} is unsafe ({', '.join(problems)})")
-    lines = [f"  {name} = {{{value}}}" if name != "month" else f"  {name} = {value}"
-             for name, value in fields.items() if value]
     return f"@{entry_type}{{{key},\n" + ",\n".join(lines) + "\n}"
 
 
@@ -148,7 +150,7 @@ def _fields(ref: Reference, f: dict[str, str], biblatex: bool) -> dict[str, str]
     out later."""
     kind = ref.item_type
     out = _EMPTY_ENTRY.copy()
-    out.update(_creators(ref, biblatex))
+    _creators(out, ref, biblatex)
     out["title"] = rich_text(f.get("title", ""), protect=True)
     container = f.get("publicationTitle", "")
     if kind in _ARTICLES or (kind == "encyclopediaArticle" and not biblatex):
@@ -270,8 +272,8 @@ _CREATOR_FIELDS = ({"author": "author", "editor": "editor"},
                     "translator": "translator"})
 
 
-def _creators(ref: Reference, biblatex: bool) -> dict[str, str]:
-    """``author``, ``editor`` … as BibTeX name lists, in the creators' order."""
+def _creators(out: dict[str, str], ref: Reference, biblatex: bool) -> None:
+    """Set ``author``, ``editor`` … in ``out`` as BibTeX name lists, in the creators' order."""
     primary = primary_creator(ref.item_type)
     fields = _CREATOR_FIELDS[biblatex]
     names: dict[str, list[str]] = {}
@@ -279,8 +281,12 @@ def _creators(ref: Reference, biblatex: bool) -> dict[str, str]:
         kind = creator.creator_type
         field = "author" if kind == primary else fields.get(kind)
         if field and (name := _name(creator.last, creator.first, creator.name)):
-            names.setdefault(field, []).append(name)
-    return {field: " and ".join(group) for field, group in names.items()}
+            if field in names:
+                names[field].append(name)
+            else:
+                names[field] = [name]
+    for field, group in names.items():
+        out[field] = " and ".join(group)
 
 
 _SUFFIX = re.compile(r",!?\s*")  # "Martin Luther, Jr." ("!": citeproc's no-comma mark)

@@ -125,9 +125,10 @@ def base_fields(ref: Reference) -> dict[str, str]:
         for name, value in ref.fields.items():
             fields.setdefault(BASE_FIELD.get(name, name), value)
         fields.update({k: v for k, v in ref.fields.items() if k in _BASE_NAMES})
-    for label, value in extra_lines(fields.get("extra", "")):
-        if name := EXTRA_FIELDS.get(label.lower().replace(" ", "-"), ""):
-            fields.setdefault(name, value)
+    if extra := fields.get("extra"):
+        for label, value in extra_lines(extra):
+            if name := EXTRA_FIELDS.get(label.lower().replace(" ", "-"), ""):
+                fields.setdefault(name, value)
     return fields
 
 
