@@ -100,13 +100,18 @@ def pinned_key(ref: Reference) -> str | None:
     return None
 
 
-def _order(ref: Reference) -> tuple[bool, str, str, str, str]:
+def _order(ref: Reference) -> str:
     """Records with a DOI first, by DOI; then by Zotero key, then title: only the records'
     content decides, never the order a server listed them in. A Zotero item's title is not
-    looked at: its key already tells it apart (and folding every title's case is not free)."""
+    looked at: its key already tells it apart (and folding every title's case is not free).
+
+    One string, the parts joined by NUL (which sorts first, so a part that is a prefix of
+    another still sorts first): strings sort several times faster than tuples of them.
+    """
     doi = ref.doi
     key = ref.key
-    return (not doi, doi.lower(), key, "" if key else ref.title.casefold(), ref.identity)
+    title = "" if key else ref.title.casefold()
+    return f"{'1' if not doi else '0'}{doi.lower()}\x00{key}\x00{title}\x00{ref.identity}"
 
 
 def assign_keys(

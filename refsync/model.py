@@ -207,17 +207,19 @@ class Reference:
                                str(self.issued.year)])
         return "sha1:" + hashlib.sha1(content.encode("utf-8")).hexdigest()[:16]
 
+    # the properties read ``fields`` themselves: a call of ``get`` for each would double the
+    # cost of the most frequent attribute reads in key assignment and matching
     @property
     def title(self) -> str:
-        return self.get("title")
+        return self.fields.get("title") or ""
 
     @property
     def doi(self) -> str:
-        return self.get("DOI")
+        return self.fields.get("DOI") or ""
 
     @property
     def issued(self) -> PartialDate:
-        return parse_date(self.get("date"))
+        return parse_date(self.fields.get("date") or "")
 
     def with_fields(self, **changes: str) -> Reference:
         return replace(self, fields={**self.fields, **changes})
