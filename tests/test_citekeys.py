@@ -93,6 +93,12 @@ def test_collisions_get_suffixes_in_doi_order_whatever_the_input_order() -> None
         assert assign_keys(shuffled, Fixed()) == expected
 
 
+def test_a_doi_that_begins_another_comes_first() -> None:
+    refs = [ref("Long", doi="10.1/ab"), ref("Short", doi="10.1/a"), ref("Other", doi="10.1/a-")]
+    assert assign_keys(refs, Fixed()) == {"doi:10.1/a": "smith2020", "doi:10.1/a-": "smith2020a",
+                                          "doi:10.1/ab": "smith2020b"}
+
+
 def test_a_record_listed_twice_gets_one_key() -> None:
     twice = [ref("A", doi="10.1/a"), ref("A again", doi="10.1/A")]
     assert assign_keys(twice, Fixed()) == {"doi:10.1/a": "smith2020"}
@@ -135,6 +141,8 @@ def test_bbt_default_formula() -> None:
                        (Creator("Humboldt", "A.", creator_type="editor"),))
     assert sanitize_key(BBTDefault().format_key(edited)) == "humboldtUberNatur1850"
     assert title_words("o\u0308ffentliche Planung") == ["öffentliche", "Planung"]
+    assert title_words("The state-of-the-art in x_y (2020)", 4) == ["state", "art", "x", "y"]
+    assert title_words("Deep learning", 0) == []
 
 
 def test_bbt_default_reproduces_every_default_formula_key_in_the_fixtures() -> None:
