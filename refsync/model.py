@@ -207,8 +207,8 @@ class Reference:
                                str(self.issued.year)])
         return "sha1:" + hashlib.sha1(content.encode("utf-8")).hexdigest()[:16]
 
-    # the properties read ``fields`` themselves: a call of ``get`` for each would double the
-    # cost of the most frequent attribute reads in key assignment and matching
+    # the properties read ``fields`` themselves: going through ``get`` added a second Python
+    # call to the most frequent attribute reads of key assignment and matching
     @property
     def title(self) -> str:
         return self.fields.get("title") or ""
