@@ -124,7 +124,9 @@ def plan_pull(
     if is_bib:
         rendered = {key: _reuse(unchanged.get(key), base.get(key), ref)
                     or _render(exporter, key, ref) for key, ref in ordered.items()}
-        hashes = {key: entry_hash(text) for key, text in rendered.items()}
+        # a reused block is the file's own string, whose hash _reuse just found in the lock
+        hashes = {key: base[key].hash if text is unchanged.get(key) else entry_hash(text)
+                  for key, text in rendered.items()}
     else:  # one document, rendered once below; its entries are compared by their records
         hashes = {key: _record_hash(key, ref) for key, ref in ordered.items()}
     entries = {key: LockEntry(item=ref.identity, version=ref.version, hash=hashes[key])
