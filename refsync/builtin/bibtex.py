@@ -281,10 +281,7 @@ def _creators(out: dict[str, str], ref: Reference, biblatex: bool) -> None:
         kind = creator.creator_type
         field = "author" if kind == primary else fields.get(kind)
         if field and (name := _name(creator.last, creator.first, creator.name)):
-            if field in names:
-                names[field].append(name)
-            else:
-                names[field] = [name]
+            names.setdefault(field, []).append(name)
     for field, group in names.items():
         out[field] = " and ".join(group)
 
