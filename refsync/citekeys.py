@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
+from .chartable import LazyTable
 from .model import Reference, extra_lines
 
 if TYPE_CHECKING:
@@ -35,9 +36,7 @@ _FOLD_EXTRA = {
     "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "Þ": "Th",
     "ı": "i", "ħ": "h", "Ħ": "H", "ŋ": "ng", "Ŋ": "NG", "ĸ": "q", "ſ": "s",
 }
-# a pattern finding them: str.translate looks up every character of a non-ASCII string in a
-# dict, several times slower than replacing the few that are there
-_FOLD_EXTRA_CHARS = re.compile("[" + "".join(_FOLD_EXTRA) + "]")
+_SPELL_OUT = LazyTable(lambda ch: _FOLD_EXTRA.get(ch, ch))
 # BBT removes its citekeyUnsafeChars \"#%'(),={}~ and whitespace (preferences.yaml). That is not
 # enough for LaTeX: a key reaches \bibitem and the .aux, where ``^^5c`` reads as a backslash and
 # ``& $ ^ [ ]`` break \cite. So only letters, digits and ``_ - : . / +`` are kept.
@@ -49,8 +48,7 @@ def fold_ascii(text: str) -> str:
     character with no ASCII form is removed."""
     if text.isascii():  # nothing to fold (most keys)
         return text
-    spelled = _FOLD_EXTRA_CHARS.sub(lambda m: _FOLD_EXTRA[m.group()], text)
-    decomposed = unicodedata.normalize("NFKD", spelled)
+    decomposed = unicodedata.normalize("NFKD", _SPELL_OUT.translate(text))
     return decomposed.encode("ascii", "ignore").decode("ascii")
 
 

@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from pylatexenc.latex2text import LatexNodes2Text  # type: ignore[import-untyped]
 
+from .chartable import LazyTable
 from .doi import extract_dois
 from .identifiers import sourced_identifiers
 from .model import Creator, Reference, parse_date
@@ -24,8 +25,9 @@ _LATEX = LatexNodes2Text()
 _HTML_TAG = re.compile(r"<[^>]+>")  # only ever run up to the last ">": see _strip_tags
 _NON_WORD = re.compile(r"[\W_]+")  # Unicode-aware: curly quotes and dashes count as punctuation
 # letters Unicode gives no decomposition, so NFKD alone would keep them apart from their ASCII form
-_UNDECOMPOSED = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D",
-                               "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ı": "i", "þ": "th"})
+_UNDECOMPOSED = {"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D",
+                 "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ı": "i", "þ": "th"}
+_SPELL_OUT = LazyTable(lambda ch: _UNDECOMPOSED.get(ch, ch))
 _BLOCKED_AUTHORS = 12  # names read for blocking and scoring; a byline's head says enough
 _GIVEN_SPLIT = re.compile(r"[\s.\-]+")
 # Patterns that may start with a run of whitespace begin with _RUN_START: tried from every
@@ -78,7 +80,7 @@ def normalize_title(text: str) -> str:
         text = html.unescape(_strip_tags(text))
     text = text.replace("{", "").replace("}", "")
     if not text.isascii():
-        text = unicodedata.normalize("NFKD", text.translate(_UNDECOMPOSED))
+        text = unicodedata.normalize("NFKD", _SPELL_OUT.translate(text))
         text = "".join(c for c in text if not unicodedata.combining(c))
     return " ".join(_NON_WORD.sub(" ", text.casefold()).split())
 

@@ -12,14 +12,16 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from pylatexenc.latex2text._defaultspecs import (  # type: ignore[import-untyped]
     unicode_accents_list,
 )
 from pylatexenc.latexencode import get_builtin_uni2latex_dict  # type: ignore[import-untyped]
 
-__all__ = ["LazyTable", "all_safe", "escape", "rich_text", "safety_problems", "verbatim"]
+from .chartable import LazyTable
+
+__all__ = ["all_safe", "escape", "rich_text", "safety_problems", "verbatim"]
 
 # BibTeX and biber count every brace, escaped or not, so ``\\{`` would unbalance a field; the
 # LaTeX kernel's text symbols print literal braces without any.
@@ -58,34 +60,6 @@ def _char(ch: str) -> str:
 # Everything pylatexenc maps in printable ASCII, brackets, and all that is not printable ASCII;
 # the rest is copied as is (most text is, which keeps 100k-entry exports fast).
 _SPECIAL = re.compile(r'[^\x20-\x7e]|["#$%&<>\\^_{}~\[\]]')
-
-
-class LazyTable:
-    """A :meth:`str.translate` table that works out a character's replacement the first time
-    it is seen: translating in C is several times faster than a regex substitution or a
-    generator calling back into Python for each character.
-
-    The table itself is an exact dict holding every character seen so far. A dict subclass
-    with ``__missing__`` would be simpler, but ``str.translate`` looks each character up
-    through the subclass's Python-level ``__getitem__`` slot (about 300 machine instructions a
-    character), and a sparse dict raises and swallows a KeyError for each character it lacks.
-    """
-
-    def __init__(self, replace: Callable[[str], str]) -> None:
-        self._replace = replace
-        self._table: dict[int, str] = {}
-        self._seen: set[str] = set()
-        self._learn(map(chr, range(128)))  # ASCII: all of it, so ASCII text needs no check
-
-    def _learn(self, chars: Iterable[str]) -> None:
-        for ch in chars:
-            self._table[ord(ch)] = self._replace(ch)
-            self._seen.add(ch)
-
-    def translate(self, text: str) -> str:
-        if not text.isascii() and not self._seen.issuperset(text):
-            self._learn(set(text).difference(self._seen))
-        return text.translate(self._table)
 
 
 def _latex_char(ch: str) -> str:

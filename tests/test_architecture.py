@@ -9,7 +9,7 @@ import pytest
 
 PACKAGE = Path(__file__).parent.parent / "refsync"
 CORE = ["model", "doi", "errors", "select", "merge", "citekeys", "latex", "match", "gcpause",
-        "identifiers", "fingerprint", "evidence", "lockfile", "schema"]
+        "chartable", "identifiers", "fingerprint", "evidence", "lockfile", "schema"]
 ONLY_IN = {"click": {"cli"}, "pyzotero": {"zotero"}, "habanero": {"builtin.crossref"},
            "httpx2": {"zotero", "builtin.crossref"}, "keyring": {"secrets"}}
 

@@ -23,10 +23,11 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 
+from ..chartable import LazyTable
 from ..config import Settings
 from ..gcpause import cyclic_gc_paused
 from ..hookspecs import Exporter, hookimpl
-from ..latex import LazyTable, all_safe, escape, rich_text, safety_problems, verbatim
+from ..latex import all_safe, escape, rich_text, safety_problems, verbatim
 from ..model import Reference, parse_date
 from .jsonformats import base_fields, primary_creator
 

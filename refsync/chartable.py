@@ -1,0 +1,39 @@
+"""A :meth:`str.translate` table that works out each character's replacement the first time
+it meets it: how refsync rewrites text character by character (LaTeX encoding, URL escaping,
+folding letters to ASCII) at C speed without listing all of Unicode up front.
+Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+__all__ = ["LazyTable"]
+
+
+class LazyTable:
+    """A :meth:`str.translate` table that works out a character's replacement the first time
+    it is seen: translating in C is several times faster than a regex substitution or a
+    generator calling back into Python for each character.
+
+    The table itself is an exact dict holding every character seen so far. A dict subclass
+    with ``__missing__`` would be simpler, but ``str.translate`` looks each character up
+    through the subclass's Python-level ``__getitem__`` slot (about 300 machine instructions a
+    character), and a sparse dict raises and swallows a KeyError for each character it lacks.
+    """
+
+    def __init__(self, replace: Callable[[str], str]) -> None:
+        self._replace = replace
+        self._table: dict[int, str] = {}
+        self._seen: set[str] = set()
+        self._learn(map(chr, range(128)))  # ASCII: all of it, so ASCII text needs no check
+
+    def _learn(self, chars: Iterable[str]) -> None:
+        for ch in chars:
+            self._table[ord(ch)] = self._replace(ch)
+            self._seen.add(ch)
+
+    def translate(self, text: str) -> str:
+        if not text.isascii() and not self._seen.issuperset(text):
+            self._learn(set(text).difference(self._seen))
+        return text.translate(self._table)
