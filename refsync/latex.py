@@ -117,6 +117,15 @@ _OPENERS = {"i": "\\emph{", "b": "\\textbf{", "sup": "\\textsuperscript{",
 _MAYBE_PROTECTED = re.compile(
     r"(?<![^\W_])(?<![^\W_]-)(?![a-z]+(?:-[a-z]+)*(?![^\W_]|-[^\W_]))[^\W_]+(?:-[^\W_]+)*"
 )
+# In ASCII text, once the first word is behind: whole runs of words that need protection, so
+# the loop below never sees a word. A compound needs it unless it is lower-case letters only
+# or digits only (_needs_protection, for a word that is not the first).
+_END = r"(?![A-Za-z0-9]|-[A-Za-z0-9])"  # a compound ends here (no letter, digit or "-x" next)
+_PROTECTED_WORD = (rf"(?![a-z]+(?:-[a-z]+)*{_END})(?![0-9]+(?:-[0-9]+)*{_END})"
+                   rf"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*{_END}")
+_ASCII_RUN = re.compile(
+    rf"(?<![A-Za-z0-9])(?<![A-Za-z0-9]-){_PROTECTED_WORD}(?:\s+{_PROTECTED_WORD})*"
+)
 _LETTER_OR_DIGIT = re.compile(r"[^\W_]")
 _DIGIT = re.compile(r"[0-9]")
 # A title's first word when it is plain capitalised ASCII ("Deep", "Data-intensive"), which
@@ -157,6 +166,12 @@ class _Protector:
         if tail.isascii() and tail.islower() and not _DIGIT.search(tail):
             self.seen_word = True  # islower: there is a letter; no word has a capital or digit
             return _encode(text)
+        if self.seen_word and tail.isascii():  # no first word to spare: runs found in C
+            for run in _ASCII_RUN.finditer(text, skip):
+                out += (_encode(text[written:run.start()]), "{{" + _encode(run.group()) + "}}")
+                written = run.end()
+            out.append(_encode(text[written:]))
+            return "".join(out)
         for match in _MAYBE_PROTECTED.finditer(text, skip):
             start, end = match.span()
             first = not self.seen_word and not _LETTER_OR_DIGIT.search(text, 0, start)
