@@ -353,10 +353,14 @@ def _visible(text: str, keep: str = "") -> str:
     patterns) and without TeX specials: biber derives initials from the *decoded* name and
     writes them to the .bbl unescaped, so a name word starting with ``%``, ``}`` or ``^``
     breaks the document however it was escaped (found by tests/test_latex_compile.py)."""
+    if text.isalpha():  # most name words: no space, special or format character in a letter
+        return text
     return " ".join(_DROP[keep].translate(text).split())  # re.sub(r"\s+", " ", …).strip()
 
 
 def _name_part(part: str) -> str:
+    if part.isalpha():  # most name parts: no quotes, comma or "and" to look for
+        return escape(part)
     quoted = len(part) > 1 and part[0] == part[-1] == '"'
     value = escape(part[1:-1] if quoted else part)
     return "{" + value + "}" if quoted or "," in part or _AND.search(part) else value
