@@ -238,7 +238,7 @@ def stage_keys(setup: Setup) -> int:
 def _render_stage(dialect: str) -> Callable[[Setup], int]:
     def stage(setup: Setup) -> int:
         exporter = BibExporter(dialect)
-        return len([exporter.render_entry(key, ref) for key, ref in setup.keyed.items()])
+        return len(exporter.render_entries(setup.keyed))
     return stage
 
 

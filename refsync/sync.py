@@ -122,8 +122,10 @@ def plan_pull(
     unchanged = (blocks.entries if blocks and lock.writers.get(target.output) == writer else {})
     ordered = dict(sorted(keyed.items()))
     if is_bib:
-        rendered = {key: _reuse(unchanged.get(key), base.get(key), ref)
-                    or _render(exporter, key, ref) for key, ref in ordered.items()}
+        reused = {key: _reuse(unchanged.get(key), base.get(key), ref)
+                  for key, ref in ordered.items()}
+        fresh = _render(exporter, {k: ordered[k] for k, text in reused.items() if text is None})
+        rendered = {key: text or fresh[key] for key, text in reused.items()}
         # a reused block is the file's own string, whose hash _reuse just found in the lock
         hashes = {key: base[key].hash if text is unchanged.get(key) else entry_hash(text)
                   for key, text in rendered.items()}
@@ -201,9 +203,10 @@ def _record_hash(key: str, ref: Reference) -> str:
     return entry_hash(key + json.dumps(ref.as_dict(), ensure_ascii=False, sort_keys=True))
 
 
-def _render(exporter: Exporter, key: str, ref: Reference) -> str:
-    render_entry = getattr(exporter, "render_entry", None)
-    if render_entry is None:
-        return exporter.export({key: ref})
-    text: str = render_entry(key, ref)
-    return text.strip() + "\n"
+def _render(exporter: Exporter, entries: dict[str, Reference]) -> dict[str, str]:
+    """Each entry's text, ending in a newline: rendered together where the exporter can (it
+    checks them in one pass), else each exported as a document of its own."""
+    render_entries = getattr(exporter, "render_entries", None)
+    texts: dict[str, str] = (render_entries(entries) if render_entries is not None else
+                             {key: exporter.export({key: ref}) for key, ref in entries.items()})
+    return {key: text.strip() + "\n" for key, text in texts.items()}

@@ -38,7 +38,7 @@ def bbt_reference(item: dict[str, Any]) -> Reference:
 
 def bbt_cases() -> Iterator[tuple[Path, str]]:
     """(json fixture, dialect) for every expected output present."""
-    for expected in sorted(BBT.glob("*.bib*")):
+    for expected in sorted(p for p in BBT.iterdir() if p.suffix in (".bibtex", ".biblatex")):
         yield expected.with_suffix(".json"), expected.suffix.lstrip(".")
 
 
