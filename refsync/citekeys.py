@@ -36,7 +36,17 @@ _FOLD_EXTRA = {
     "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "Þ": "Th",
     "ı": "i", "ħ": "h", "Ħ": "H", "ŋ": "ng", "Ŋ": "NG", "ĸ": "q", "ſ": "s",
 }
-_SPELL_OUT = LazyTable(lambda ch: _FOLD_EXTRA.get(ch, ch))
+
+
+def _fold_char(ch: str) -> str:
+    """One character's ASCII form. Folding character by character gives what folding the
+    whole text would: NFKD maps each character on its own, and the marks it may reorder are
+    not ASCII, so they are dropped either way."""
+    spelled = _FOLD_EXTRA.get(ch, ch)
+    return unicodedata.normalize("NFKD", spelled).encode("ascii", "ignore").decode("ascii")
+
+
+_FOLD = LazyTable(_fold_char)
 # BBT removes its citekeyUnsafeChars \"#%'(),={}~ and whitespace (preferences.yaml). That is not
 # enough for LaTeX: a key reaches \bibitem and the .aux, where ``^^5c`` reads as a backslash and
 # ``& $ ^ [ ]`` break \cite. So only letters, digits and ``_ - : . / +`` are kept.
@@ -46,10 +56,7 @@ _UNSAFE = re.compile(r"[^\w:./+-]")
 def fold_ascii(text: str) -> str:
     """Transliterate to ASCII (BBT's ``citekeyFold``): drop accents, spell out ß/æ/ø/ł …; any
     character with no ASCII form is removed."""
-    if text.isascii():  # nothing to fold (most keys)
-        return text
-    decomposed = unicodedata.normalize("NFKD", _SPELL_OUT.translate(text))
-    return decomposed.encode("ascii", "ignore").decode("ascii")
+    return text if text.isascii() else _FOLD.translate(text)
 
 
 def sanitize_key(text: str, *, fold: bool = True) -> str:
@@ -58,7 +65,7 @@ def sanitize_key(text: str, *, fold: bool = True) -> str:
     Pinned keys are cleaned with ``fold=False``: the user chose them, only syntax is enforced.
     """
     text = fold_ascii(text) if fold else "".join(c for c in text if c.isprintable())
-    return _UNSAFE.sub("", text)
+    return text if text.isalnum() else _UNSAFE.sub("", text)  # most keys: nothing to remove
 
 
 def suffix(n: int) -> str:
