@@ -81,10 +81,10 @@ class Lock:
             for name, entries in self.targets.items()
         }
         document = {
-            "keys": _object({k: _quote(v) for k, v in self.keys.items()}, 1),
+            "keys": _strings(self.keys, 1),
             "lockVersion": str(_FORMAT),
             "targets": _object(targets, 1),
-            "writers": _object({k: _quote(v) for k, v in self.writers.items()}, 1),
+            "writers": _strings(self.writers, 1),
         }
         return _object(document, 0) + "\n"
 
@@ -95,6 +95,16 @@ class Lock:
 
 def _entry(e: LockEntry) -> str:
     return f'{{"hash": {_quote(e.hash)}, "item": {_quote(e.item)}, "version": {int(e.version)}}}'
+
+
+def _strings(members: dict[str, str], depth: int) -> str:
+    """A JSON object of strings as :func:`_object` writes it, by the C encoder: its item
+    separator may hold the newline and indent."""
+    if not members:
+        return "{}"
+    pad = " " * (depth + 1)
+    flat = json.dumps(members, ensure_ascii=False, sort_keys=True, separators=(",\n" + pad, ": "))
+    return "{\n" + pad + flat[1:-1] + "\n" + " " * depth + "}"
 
 
 def _object(members: dict[str, str], depth: int) -> str:

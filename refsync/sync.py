@@ -131,7 +131,7 @@ def plan_pull(
                   for key, text in rendered.items()}
     else:  # one document, rendered once below; its entries are compared by their records
         hashes = {key: _record_hash(key, ref) for key, ref in ordered.items()}
-    entries = {key: LockEntry(item=ref.identity, version=ref.version, hash=hashes[key])
+    entries = {key: LockEntry(ref.identity, ref.version, hashes[key])  # by position: faster
                for key, ref in ordered.items()}
     plan = PullPlan(target, path, "", current, entries, writer)
     plan.added = sorted(set(entries) - set(base))
