@@ -125,7 +125,7 @@ def render_entry(key: str, ref: Reference, *, dialect: str = "bibtex") -> str:
 
 # values checked in one pass: a pass costs a few microseconds however short, and a bounded
 # batch keeps the joined text small
-_CHECK_EVERY = 1 << 15
+_CHECK_EVERY = 1 << 13
 
 
 def render_entries(entries: Mapping[str, Reference], *, dialect: str = "bibtex"
@@ -142,11 +142,12 @@ def render_entries(entries: Mapping[str, Reference], *, dialect: str = "bibtex"
     unchecked: list[str] = []
     for key, ref in entries.items():
         entry_type, fields = _entry(key, ref, biblatex)
-        unchecked += fields.values()
+        present = {name: value for name, value in fields.items() if value}
+        unchecked += present.values()
         if len(unchecked) >= _CHECK_EVERY:
             _check(unchecked, entries, biblatex)
         lines = [f"  {name} = {{{value}}}" if name != "month" else f"  {name} = {value}"
-                 for name, value in fields.items() if value]
+                 for name, value in present.items()]
         rendered[key] = f"@{entry_type}{{{key},\n" + ",\n".join(lines) + "\n}"
     _check(unchecked, entries, biblatex)
     return rendered
