@@ -69,9 +69,9 @@ def _latex_char(ch: str) -> str:
 _TRANSLATION = LazyTable(_latex_char)
 
 
-def _encode(prepared: str) -> str:
-    """Encode text :func:`_prepare` gave (or any piece of it: a piece of NFC text is NFC)."""
-    return _TRANSLATION.translate(prepared)
+#: Encode text :func:`_prepare` gave (or any piece of it: a piece of NFC text is NFC); the
+#: table's own method, as titles call it several times each and a wrapper costs a call
+_encode = _TRANSLATION.translate
 
 
 _OPENING_QUOTE = re.compile(r'(?:^|(?<=[\s(\[{\u2014/-]))"')
