@@ -56,12 +56,14 @@ def title_words(title: str, limit: int | None = None) -> list[str]:
     if not title.isascii():  # ASCII is its own NFC
         title = unicodedata.normalize("NFC", title)
     words: list[str] = []
+    if limit == 0:
+        return words
     for token in title.split():  # most tokens are one word: no pattern needed for them
         for word in (token,) if token.isalnum() else _WORDS.findall(token):
             if word.lower() not in SKIP_WORDS:
-                if len(words) == limit:
-                    return words
                 words.append(word)
+                if len(words) == limit:  # no need to read on to the next word
+                    return words
     return words
 
 
