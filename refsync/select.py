@@ -28,8 +28,9 @@ def select_items(
     """
     everything = [r for r in items if not r.deleted and r.item_type not in ALWAYS_EXCLUDED]
     live = everything
-    excluded = set(target.exclude_types)
-    live = [r for r in live if r.item_type not in excluded]
+    if target.exclude_types:
+        excluded = set(target.exclude_types)
+        live = [r for r in live if r.item_type not in excluded]
     if target.collection:
         wanted = collection_keys(target.collection, collections, target.subcollections)
         live = [r for r in live if wanted.intersection(r.collections)]

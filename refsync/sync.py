@@ -122,8 +122,8 @@ def plan_pull(
     unchanged = (blocks.entries if blocks and lock.writers.get(target.output) == writer else {})
     ordered = dict(sorted(keyed.items()))
     if is_bib:
-        reused = {key: _reuse(unchanged.get(key), base.get(key), ref)
-                  for key, ref in ordered.items()}
+        reused = ({key: _reuse(unchanged.get(key), base.get(key), ref)
+                   for key, ref in ordered.items()} if unchanged else dict.fromkeys(ordered))
         fresh = _render(exporter, {k: ordered[k] for k, text in reused.items() if text is None})
         rendered = {key: text or fresh[key] for key, text in reused.items()}
         # a reused block is the file's own string, whose hash _reuse just found in the lock
@@ -159,8 +159,8 @@ def plan_pull(
         extras = blocks.extras
         if blocks.header.strip():  # the author's own header comment stays as it is
             header = blocks.header.rstrip() + "\n"
-    parts = [*extras, *body]  # each after a blank line; joined once, not copied one by one
-    plan.text = header + "\n" + "\n".join(parts) if parts else header
+    # each part after a blank line (the header and the parts end in a newline); one join
+    plan.text = "\n".join([header, *extras, *body]) if extras or body else header
     return plan
 
 
