@@ -122,12 +122,15 @@ def plan_pull(
     unchanged = (blocks.entries if blocks and lock.writers.get(target.output) == writer else {})
     ordered = dict(sorted(keyed.items()))
     if is_bib:
-        reused = ({key: _reuse(unchanged.get(key), base.get(key), ref)
-                   for key, ref in ordered.items()} if unchanged else dict.fromkeys(ordered))
-        fresh = _render(exporter, {k: ordered[k] for k, text in reused.items() if text is None})
-        rendered = {key: text or fresh[key] for key, text in reused.items()}
+        reused = {key: block for key, ref in ordered.items()
+                  if (block := _reuse(unchanged.get(key), base.get(key), ref))} if unchanged else {}
+        if reused:
+            fresh = _render(exporter, {k: r for k, r in ordered.items() if k not in reused})
+            rendered = {key: reused.get(key) or fresh[key] for key in ordered}
+        else:  # a first pull, or nothing reusable: every entry, in order
+            rendered = _render(exporter, ordered)
         # a reused block is the file's own string, whose hash _reuse just found in the lock
-        hashes = {key: base[key].hash if text is unchanged.get(key) else entry_hash(text)
+        hashes = {key: base[key].hash if key in reused else entry_hash(text)
                   for key, text in rendered.items()}
     else:  # one document, rendered once below; its entries are compared by their records
         hashes = {key: _record_hash(key, ref) for key, ref in ordered.items()}
