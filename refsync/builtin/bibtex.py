@@ -350,6 +350,8 @@ def _name(last: str, first: str, name: str) -> str:
     Lower-case particles at the end of a first name ("Jean de") move before the last name,
     where BibTeX and biber look for the "von" part (BBT#313 fixtures).
     """
+    if last.isalpha() and first.isalpha():  # one word each (most names): nothing to look for
+        return escape(last) + ", " + escape(first)
     if not last:  # a single-field name (or only a first name)
         whole = escape(_visible(name or first, keep="&").lstrip("&"))
         return "{" + whole + "}" if whole else ""
