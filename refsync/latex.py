@@ -274,6 +274,8 @@ def _uri_char(ch: str) -> str:
 
 
 _URI_TABLE = LazyTable(_uri_char)
+# a value of these characters only is left as it is, in both dialects (most DOIs and URLs)
+_PLAIN_URI = re.compile("[" + re.escape("".join(sorted(_URI_CHARS - set("%#")))) + "]*")
 
 
 def verbatim(value: str, *, bibtex: bool) -> str:
@@ -287,6 +289,8 @@ def verbatim(value: str, *, bibtex: bool) -> str:
     of the entry (BBT#1966, BBT#18, zotero#708); hyperref prints ``\\%`` as ``%``. Biber reads
     ``url``/``doi`` verbatim, so BibLaTeX output keeps ``%`` as is.
     """
+    if _PLAIN_URI.fullmatch(value):
+        return value
     text = _URI_TABLE.translate(value.strip())
     if "%" in text:
         text = _PERCENT.sub(lambda m: chr(int(m.group(1), 16)) if chr(int(m.group(1), 16))

@@ -101,6 +101,7 @@ _KEY = re.compile(r"[\w:./+-]+")  # what refsync.citekeys.sanitize_key lets thro
 # not starting inside a run of spaces, which would rescan the run from each of its spaces
 _DASHES = re.compile(r"(?!(?<=\s)\s)\s*[-\u2010-\u2015\u2212]+\s*")
 _AND = re.compile(r"\sand\s", re.IGNORECASE)
+_SIMPLE_PAGES = re.compile(r"[0-9A-Za-z]+(?:-[0-9A-Za-z]+)?")  # "123-145", "e17": nothing to escape
 _MASTERS = re.compile(r"master|\bm\.?\s?(?:a|sc|s|phil)\b|mathesis", re.IGNORECASE)
 _DOCTORAL = re.compile(r"ph\.?\s?d|doctor|diss", re.IGNORECASE)
 _ARXIV = re.compile(r"\s*arxiv:\s*(\S+)\s*", re.IGNORECASE)
@@ -207,7 +208,8 @@ def _fields(ref: Reference, f: dict[str, str], biblatex: bool) -> dict[str, str]
     else:
         out["number"] = escape(number)
     if pages := f.get("pages", ""):
-        out["pages"] = escape(_DASHES.sub("--", pages))
+        out["pages"] = (pages.replace("-", "--") if _SIMPLE_PAGES.fullmatch(pages)
+                        else escape(_DASHES.sub("--", pages)))
     kind_of_thesis = _thesis_kind(f.get("type", "")) if kind == "thesis" else ""
     if kind_of_thesis:  # BibTeX says it with the entry type; a type field would override it
         out["type"] = kind_of_thesis if biblatex else ""
