@@ -372,11 +372,28 @@ def test_empty_title_is_left_empty() -> None:
         ("<mml:math><mml:mi>x</mml:mi><mml:annotation encoding='TeX'>x</mml:annotation>"
          "</mml:math>-ray", "x-ray"),
         ("stray </i> close", "stray close"),
+        # a "<" that no ">" closes is text: html.parser read "<b in <i>" as a bold tag
+        ("Survival when a<b in <i>vivo</i>", "Survival when a<b in <i>vivo</i>"),
+        ("x<y<!--note--> and z", "x<y and z"),
     ],
-    ids=["mathml-sub", "mathml-sup", "jats-rich", "entities", "cdata", "tex-annotation", "stray"],
+    ids=["mathml-sub", "mathml-sup", "jats-rich", "entities", "cdata", "tex-annotation", "stray",
+         "less-than", "less-than-before-comment"],
 )
 def test_clean_title(raw: str, expected: str) -> None:
     assert clean_title(raw) == expected
+
+
+@pytest.mark.parametrize("raw", [
+    "<i" * 100_000,  # html.parser looked for the end of each tag from each "<"
+    "<!--" * 100_000,  # … and of each comment
+    "<i>" * 50_000 + "</b>" * 50_000,  # each stray closing tag searched the open ones
+], ids=["unclosed-tags", "unclosed-comments", "stray-closing-tags"])
+def test_hostile_markup_is_read_at_once(
+    within: Callable[[float], AbstractContextManager[None]], raw: str
+) -> None:
+    with within(2):
+        title, abstract = clean_title(raw), clean_abstract(raw)
+    assert "<b>" not in title and "</b>" not in abstract
 
 
 def test_clean_abstract() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from html.parser import HTMLParser
 from typing import Any
@@ -347,6 +348,19 @@ def clean_abstract(text: str) -> str:
     return "\n".join(lines)
 
 
+# A "<" that no ">" closes before the next "<" (or the end) starts no tag: it is text. Escaped
+# before parsing, as html.parser looks for the end of such a tag from each of them ("<i" * n
+# was quadratic). A declaration ("<!--", "<![CDATA[") may hold "<"; it is text only when no
+# ">" at all follows it, the one case where the parser rescans from each one.
+_UNCLOSED_TAG = re.compile(r"<(?!!)(?=[^<>]*(?:<|\Z))")
+
+
+def _escape_unclosed(text: str) -> str:
+    text = _UNCLOSED_TAG.sub("&lt;", text)
+    end = text.rfind(">") + 1
+    return text[:end] + text[end:].replace("<!", "&lt;!") if "<!" in text[end:] else text
+
+
 class _Markup(HTMLParser):
     """One pass over the markup; :meth:`run` returns the text with only the wanted tags."""
 
@@ -355,10 +369,13 @@ class _Markup(HTMLParser):
         self._rich = rich
         self._out: list[str] = []
         self._open: list[tuple[str, str, list[int]]] = []  # name, tag to emit, child count
+        # how many of each name are open: looking a stray closing tag up in the stack made
+        # n open tags and n stray closing ones cost n² (20k of each took 10 s)
+        self._depth: Counter[str] = Counter()
         self._skipping = 0
 
     def run(self, text: str) -> str:
-        self.feed(text)
+        self.feed(_escape_unclosed(text))
         self.close()
         while self._open:
             self._emit_close(self._open.pop()[1])
@@ -378,6 +395,7 @@ class _Markup(HTMLParser):
             self._out.append(f"<{emit}>")
         self._break(name)
         self._open.append((name, emit, [0]))
+        self._depth[name] += 1
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if not self._skipping:
@@ -388,10 +406,11 @@ class _Markup(HTMLParser):
         if self._skipping:
             self._skipping -= 1
             return
-        if not any(open_name == name for open_name, _, _ in self._open):
+        if not self._depth[name]:
             return  # a stray closing tag
         while self._open:
             open_name, emit, _ = self._open.pop()
+            self._depth[open_name] -= 1
             self._emit_close(emit)
             if open_name == name:
                 break
