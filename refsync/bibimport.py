@@ -19,6 +19,7 @@ from bibtexparser.bparser import BibTexParser  # type: ignore[import-untyped]
 
 from .bibfields import to_reference
 from .errors import BibParseError
+from .latex import PARSABLE_DEPTH, braces_nest_deeper
 from .model import Reference
 
 __all__ = ["BibImport", "ImportedEntry", "parse_bib"]
@@ -89,6 +90,8 @@ def _split(text: str) -> Iterator[_Chunk]:
         if kind == "comment" and problem:  # "@comment" without a block is just a word
             pos = m.end()
             continue
+        if not problem and braces_nest_deeper(text[m.end():end]):  # the parsers recurse per level
+            problem = f"its braces nest more than {PARSABLE_DEPTH} deep"
         body = _squeeze_layout(text[m.end():end])
         yield _Chunk(kind, line, f"@{kind}{opener}{body}", key, problem)
         pos = end

@@ -17,6 +17,7 @@ from pylatexenc.latex2text import LatexNodes2Text  # type: ignore[import-untyped
 from .chartable import LazyTable
 from .doi import extract_dois
 from .identifiers import sourced_identifiers
+from .latex import braces_nest_deeper
 from .model import Creator, Reference, parse_date
 
 __all__ = ["Fingerprint", "PersonKey", "TitleForm", "fingerprint", "normalize_title"]
@@ -74,7 +75,9 @@ _CONTAINERS = ("publicationTitle", "proceedingsTitle", "bookTitle", "conferenceN
 def normalize_title(text: str) -> str:
     """Title text reduced to lower-case ASCII-folded words: LaTeX and HTML markup, diacritics and
     all punctuation (ASCII or not) removed, so ``{\\"u}ber`` and ``Über`` compare equal."""
-    if "\\" in text or "$" in text:
+    # pylatexenc recurses once per brace level: a title nested deeper than any real one is
+    # compared with its commands left in
+    if ("\\" in text or "$" in text) and not braces_nest_deeper(text):
         text = _LATEX.latex_to_text(text)
     if "<" in text or "&" in text:
         text = html.unescape(_strip_tags(text))

@@ -21,7 +21,8 @@ from pylatexenc.latexencode import get_builtin_uni2latex_dict  # type: ignore[im
 
 from .chartable import LazyTable
 
-__all__ = ["all_safe", "escape", "rich_text", "safety_problems", "verbatim"]
+__all__ = ["PARSABLE_DEPTH", "all_safe", "braces_nest_deeper", "escape", "rich_text",
+           "safety_problems", "verbatim"]
 
 # BibTeX and biber count every brace, escaped or not, so ``\\{`` would unbalance a field; the
 # LaTeX kernel's text symbols print literal braces without any.
@@ -360,6 +361,23 @@ def all_safe(values: Iterable[str]) -> bool:
     if "\\" in joined and not _FORBIDDEN.isdisjoint(_CONTROL_WORD_NAME.findall(joined)):
         return False
     return not _unmatched(_braces(joined, _ALL_BUT_BRACES_AND_NUL)).replace(b"\x00", b"")
+
+
+#: Brace levels refsync hands to a parser: more than any real value uses, and well within what
+#: bibtexparser (about 95 levels) and pylatexenc (about 250) follow before they run out of stack.
+PARSABLE_DEPTH = 32
+
+
+def braces_nest_deeper(text: str, depth: int = PARSABLE_DEPTH) -> bool:
+    """Whether braces in ``text`` nest more than ``depth`` levels (every brace counted, as
+    BibTeX counts them). Worked out ``depth`` passes at most, in C, with no recursion: the
+    parsers that recurse once per level are what it protects."""
+    braces = _braces(text, _ALL_BUT_BRACES)
+    for _ in range(depth):
+        if b"{}" not in braces:
+            return False
+        braces = braces.replace(b"{}", b"")
+    return b"{}" in braces
 
 
 def _braces(text: str, others: bytes) -> bytes:

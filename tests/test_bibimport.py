@@ -430,3 +430,14 @@ def test_squeezing_layout_leaves_values_as_written() -> None:
     body = ' k1 ,\n  title = {A  {"}  b} # "q  {"}  r" ,\n\turl  =  {http://x.org/a  b}\n}'
     assert bibimport._squeeze_layout(body) == (
         ' k1 , title = {A  {"}  b} # "q  {"}  r" , url = {http://x.org/a  b}\n}')  # one \n is kept
+
+
+def test_braces_nested_deeper_than_any_parser_follows_reject_that_entry_only() -> None:
+    """bibtexparser ran out of stack at about 100 levels and the whole import crashed."""
+    deep = "{" * 200 + "Deep" + "}" * 200
+    result = parse_bib(f"@article{{deep, title = {deep}}}\n\n"
+                       "@article{fine, title = {{{{\\\"U}ber}} alles}, year = 2020}\n", "co.bib")
+    assert [e.key for e in result.entries] == ["fine"]
+    assert result.entries[0].reference.title == "Über alles"
+    assert [str(e) for e in result.errors] == [
+        "co.bib:1: entry 'deep' cannot be read: its braces nest more than 32 deep."]

@@ -35,3 +35,9 @@ def test_many_unclosed_angle_brackets_normalise_at_once(within: Within) -> None:
     with within(2):
         assert normalize_title("<i>b</i>" + "a<" * 50_000) == "b" + " a" * 50_000
         assert normalize_title("a<" * 50_000 + "<i>b</i>") == "a b"  # one "tag" up to the ">"
+
+
+def test_a_title_nested_deeper_than_pylatexenc_follows_is_still_compared() -> None:
+    """pylatexenc raised RecursionError from about 250 levels, which stopped a whole dedupe."""
+    title = "\\emph" + "{" * 300 + "Deep Learning" + "}" * 300
+    assert normalize_title(title).endswith("deep learning")  # its commands left in
