@@ -167,7 +167,8 @@ def _entry(key: str, ref: Reference, biblatex: bool) -> tuple[str, dict[str, str
 
 def _check(values: list[str], entries: Mapping[str, Reference], biblatex: bool) -> None:
     """Empty ``values`` once :func:`all_safe` clears them; when it does not, find the entry and
-    field at fault value by value (the values of a line are what its braces wrap)."""
+    field at fault value by value. Values, not lines: a line wraps its value in a pair of
+    braces, which would let a value such as ``}{`` pass as balanced."""
     if not all_safe(values):
         for key, ref in entries.items():
             for name, value in _entry(key, ref, biblatex)[1].items():
