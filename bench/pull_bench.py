@@ -23,9 +23,10 @@ Columns: *requests* is what the fake logged during the scenario; *goal* is the i
 the count keeps to it; *entries* is how many entries the written file holds and *file* what
 changed in it (refsync's own summary; an unchanged file is not rewritten); *wall* and *CPU*
 (``time.process_time``: the child's CPU, all its threads) cover the scenario alone, not the
-interpreter's start or imports; *peak RSS* is the child's ``ru_maxrss`` (the whole process,
-interpreter and imports included) and *+RSS* how far the scenario raised it above the level after
-imports.
+interpreter's start or the import of ``refsync.app``; what a pull imports on the way (the Zotero
+client, the plugins: about 0.25 s) is counted, as a real pull pays it. *peak RSS* is the child's
+``ru_maxrss`` (the whole process, interpreter and imports included) and *+RSS* how far the
+scenario raised it above the level after imports.
 """
 
 from __future__ import annotations
