@@ -6,6 +6,8 @@ import json
 import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import bibtexparser
@@ -339,3 +341,16 @@ def test_csljson_target_reports_changes_and_keeps_one_item_per_line(
     second = me.pull("--collection", "neuro-immune", "--format", "csljson", "-o", out.name)
     assert "0 added, 1 updated, 0 removed" in second.stderr
     assert [i["volume"] for i in json.loads(out.read_text()) if i.get("volume")] == ["25"]
+
+
+def test_a_pull_does_not_load_the_crossref_client(tmp_path: Path) -> None:
+    """Every command makes the plugins' resolvers; importing habanero for them cost each
+    `refsync pull` (a CI step, often) 40 to 90 ms of start-up for nothing."""
+    folder = tmp_path / "neuro-immune"
+    shutil.copytree(Path(__file__).parent.parent / "examples" / "neuro-immune", folder)
+    script = ("import sys\nfrom refsync.cli import cli\n"
+              "try:\n    cli(['pull', '--check'])\nexcept SystemExit:\n    pass\n"
+              "print('habanero' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", script], cwd=folder, capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "False", out.stderr
