@@ -105,7 +105,7 @@ def pinned_key(ref: Reference) -> str | None:
     return None
 
 
-def _order(ref: Reference) -> str:
+def _order(ref: Reference, ident: str) -> str:
     """Records with a DOI first, by DOI; then by Zotero key, then title: only the records'
     content decides, never the order a server listed them in. A Zotero item's title is not
     looked at: its key already tells it apart (and folding every title's case is not free).
@@ -116,7 +116,7 @@ def _order(ref: Reference) -> str:
     doi = ref.doi
     key = ref.key
     title = "" if key else ref.title.casefold()
-    return f"{'1' if not doi else '0'}{doi.lower()}\x00{key}\x00{title}\x00{ref.identity}"
+    return f"{'1' if not doi else '0'}{doi.lower()}\x00{key}\x00{title}\x00{ident}"
 
 
 def assign_keys(
@@ -136,14 +136,18 @@ def assign_keys(
     """
     taken = taken or {}
     result: dict[str, str] = {}
-    used = {key.casefold() for key in taken.values()}
-    pending: dict[str, Reference] = {}
-    for _, ref in sorted(((_order(ref), ref) for ref in refs), key=itemgetter(0)):
-        ident = ref.identity
-        if ident in taken:
+    new: list[tuple[str, str, Reference]] = []  # (order, identity, record)
+    for ref in refs:
+        if (ident := ref.identity) in taken:
             result[ident] = taken[ident]
         else:
-            pending.setdefault(ident, ref)  # a record listed twice gets one key
+            new.append((_order(ref, ident), ident, ref))
+    if not new:  # a pull with nothing new: no formula, no ordering
+        return result
+    used = {key.casefold() for key in taken.values()}
+    pending: dict[str, Reference] = {}
+    for _, ident, ref in sorted(new, key=itemgetter(0)):
+        pending.setdefault(ident, ref)  # a record listed twice gets one key
     pins = {ident: pinned_key(ref) for ident, ref in pending.items()}
     # pinned keys are claimed before formula keys, so a new item cannot take a pinned key
     bases = [(ident, pin) for ident, pin in pins.items() if pin] + [
