@@ -81,10 +81,12 @@ class MergeResult:
 
 
 def merge_entries(
-    current: Mapping[str, str], base: Mapping[str, str], fresh: Mapping[str, str]
+    current: Mapping[str, str], base: Mapping[str, str], fresh: Mapping[str, str],
+    fresh_hashes: Mapping[str, str] | None = None,
 ) -> MergeResult:
     """Merge per entry: ``current`` is the file now (key → block), ``base`` the hashes refsync
-    recorded when it last wrote, ``fresh`` what Zotero renders now.
+    recorded when it last wrote, ``fresh`` what Zotero renders now, with ``fresh_hashes`` when
+    the caller has them (a pull has: they go into the lock).
 
     A side that did not change yields to the side that did; when both changed the same entry
     differently it is a conflict, and the caller writes nothing.
@@ -93,8 +95,10 @@ def merge_entries(
     result = MergeResult(merged)
     for key in sorted({*current, *base, *fresh}):
         mine, theirs, was = current.get(key), fresh.get(key), base.get(key)
-        mine_h = entry_hash(mine) if mine is not None else None
-        theirs_h = entry_hash(theirs) if theirs is not None else None
+        theirs_h = (None if theirs is None else fresh_hashes[key] if fresh_hashes is not None
+                    else entry_hash(theirs))
+        # a block reused from the file is the very same string: its hash is known
+        mine_h = theirs_h if mine is theirs else entry_hash(mine) if mine is not None else None
         hand_edited = mine_h != was
         zotero_changed = theirs_h != was
         if not hand_edited:

@@ -148,7 +148,8 @@ def plan_pull(
         body = list(rendered.values())
         extras: list[str] = []
     else:
-        merged = merge_entries(blocks.entries, {k: e.hash for k, e in base.items()}, rendered)
+        merged = merge_entries(blocks.entries, {k: e.hash for k, e in base.items()}, rendered,
+                               hashes)
         if merged.conflicts:
             raise SyncConflictError(
                 f"{path}: both you and Zotero changed "
