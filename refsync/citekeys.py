@@ -146,7 +146,8 @@ def assign_keys(
         return result
     used = {key.casefold() for key in taken.values()}
     pending: dict[str, Reference] = {}
-    for _, ident, ref in sorted(new, key=itemgetter(0)):
+    new.sort(key=itemgetter(0))
+    for _, ident, ref in new:
         pending.setdefault(ident, ref)  # a record listed twice gets one key
     pins = {ident: pinned_key(ref) for ident, ref in pending.items()}
     # pinned keys are claimed before formula keys, so a new item cannot take a pinned key
