@@ -164,5 +164,8 @@ def test_a_long_hyphenated_compound_is_protected_at_once(within: Within) -> None
     with within(2):
         protected = rich_text("a-" * 50_000 + "DNA", protect=True)
         plain = rich_text("x " + "a-" * 50_000 + "b", protect=True)
+        # after a plain first word, ASCII runs are matched whole by one pattern
+        runs = rich_text("Deep " + "a-" * 50_000 + "DNA " + "GPU " * 50_000 + "end", protect=True)
     assert protected == "{{" + "a-" * 50_000 + "DNA}}"
     assert plain == "x " + "a-" * 50_000 + "b"
+    assert runs == "Deep {{" + "a-" * 50_000 + "DNA " + "GPU " * 49_999 + "GPU}} end"
