@@ -91,14 +91,17 @@ def merge_entries(
     A side that did not change yields to the side that did; when both changed the same entry
     differently it is a conflict, and the caller writes nothing.
     """
+    if fresh_hashes is None:
+        fresh_hashes = {key: entry_hash(text) for key, text in fresh.items()}
     merged: dict[str, str] = {}
     result = MergeResult(merged)
     for key in sorted({*current, *base, *fresh}):
         mine, theirs, was = current.get(key), fresh.get(key), base.get(key)
-        theirs_h = (None if theirs is None else fresh_hashes[key] if fresh_hashes is not None
-                    else entry_hash(theirs))
-        # a block reused from the file is the very same string: its hash is known
-        mine_h = theirs_h if mine is theirs else entry_hash(mine) if mine is not None else None
+        theirs_h = fresh_hashes.get(key)
+        if mine is theirs:  # a block reused from the file (or neither side has the entry)
+            mine_h = theirs_h
+        else:
+            mine_h = None if mine is None else entry_hash(mine)
         hand_edited = mine_h != was
         zotero_changed = theirs_h != was
         if not hand_edited:
