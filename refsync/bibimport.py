@@ -90,9 +90,10 @@ def _split(text: str) -> Iterator[_Chunk]:
         if kind == "comment" and problem:  # "@comment" without a block is just a word
             pos = m.end()
             continue
-        if not problem and braces_nest_deeper(text[m.end():end]):  # the parsers recurse per level
+        raw = text[m.end():end]
+        if not problem and braces_nest_deeper(raw):  # the parsers recurse once per level
             problem = f"its braces nest more than {PARSABLE_DEPTH} deep"
-        body = _squeeze_layout(text[m.end():end])
+        body = _squeeze_layout(raw)
         yield _Chunk(kind, line, f"@{kind}{opener}{body}", key, problem)
         pos = end
 
