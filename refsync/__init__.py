@@ -9,9 +9,9 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-from .config import Settings, Target, load_settings
-from .doi import extract_dois, normalize_doi
-from .errors import (
+from refsync.config import Settings, Target, load_settings
+from refsync.doi import extract_dois, normalize_doi
+from refsync.errors import (
     ConfigError,
     CrossrefError,
     InvalidDOIError,
@@ -23,11 +23,11 @@ from .errors import (
     ZoteroAuthError,
     ZoteroError,
 )
-from .hookspecs import Exporter, KeyFormatter, Match, Matcher, Resolver, hookimpl
-from .model import Creator, PartialDate, Reference
+from refsync.hookspecs import Exporter, KeyFormatter, Match, Matcher, Resolver, hookimpl
+from refsync.model import Creator, PartialDate, Reference
 
 if TYPE_CHECKING:
-    from .app import Refsync
+    from refsync.app import Refsync
 
 try:
     __version__ = version("refsync")
@@ -66,7 +66,7 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name == "Refsync":
-        from .app import Refsync
+        from refsync.app import Refsync
 
         return Refsync
     raise AttributeError(f"module 'refsync' has no attribute {name!r}")

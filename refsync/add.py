@@ -11,13 +11,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from .dedupe import find_existing
-from .errors import RefsyncError, RemoteError, ZoteroError
-from .hookspecs import Matcher
-from .journal import WriteJournal, new_item_key
-from .match import MatchSettings
-from .model import Reference
-from .schema import fit_to_schema
+from refsync.dedupe import find_existing
+from refsync.errors import RefsyncError, RemoteError, ZoteroError
+from refsync.hookspecs import Matcher
+from refsync.journal import WriteJournal, new_item_key
+from refsync.match import MatchSettings
+from refsync.model import Reference
+from refsync.schema import fit_to_schema
 
 __all__ = ["Candidate", "LibraryWriter", "ObjectResult", "Outcome", "add_references"]
 

@@ -12,25 +12,25 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .add import Candidate, ObjectResult, Outcome, add_references
-from .bibimport import parse_bib
-from .cache import WorkCache
-from .citekeys import assign_keys
-from .config import Settings, Target, load_settings, save_user_setting
-from .dedupe import duplicate_groups
-from .errors import BibParseError, ConfigError
-from .journal import WriteJournal
-from .lockfile import LOCK_FILE, Lock
-from .match import Group
-from .mirror import LibraryView, Mirror, sync_mirror
-from .model import Reference
-from .plugins import Registry, make_plugin_manager
-from .resolve import Resolution, resolve_inputs
-from .secrets import load_api_key, store_api_key
-from .select import collection_keys, select_items
-from .snapshot import SnapshotLibrary
-from .sync import Pull, PullPlan, plan_pull
-from .zotero import ZoteroClient
+from refsync.add import Candidate, ObjectResult, Outcome, add_references
+from refsync.bibimport import parse_bib
+from refsync.cache import WorkCache
+from refsync.citekeys import assign_keys
+from refsync.config import Settings, Target, load_settings, save_user_setting
+from refsync.dedupe import duplicate_groups
+from refsync.errors import BibParseError, ConfigError
+from refsync.journal import WriteJournal
+from refsync.lockfile import LOCK_FILE, Lock
+from refsync.match import Group
+from refsync.mirror import LibraryView, Mirror, sync_mirror
+from refsync.model import Reference
+from refsync.plugins import Registry, make_plugin_manager
+from refsync.resolve import Resolution, resolve_inputs
+from refsync.secrets import load_api_key, store_api_key
+from refsync.select import collection_keys, select_items
+from refsync.snapshot import SnapshotLibrary
+from refsync.sync import Pull, PullPlan, plan_pull
+from refsync.zotero import ZoteroClient
 
 __all__ = ["Refsync"]
 

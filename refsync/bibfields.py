@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 
-from .bibvalues import decode_latex, split_names
-from .builtin.bibtex import ENTRY_TYPES, LANGIDS
-from .builtin.jsonformats import primary_creator
-from .doi import normalize_doi
-from .errors import InvalidDOIError
-from .identifiers import normalize_arxiv
-from .model import Reference, parse_date
+from refsync.bibvalues import decode_latex, split_names
+from refsync.builtin.bibtex import ENTRY_TYPES, LANGIDS
+from refsync.builtin.jsonformats import primary_creator
+from refsync.doi import normalize_doi
+from refsync.errors import InvalidDOIError
+from refsync.identifiers import normalize_arxiv
+from refsync.model import Reference, parse_date
 
 __all__ = ["item_type_of", "to_reference"]
 

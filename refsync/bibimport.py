@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from bibtexparser.bibdatabase import UndefinedString  # type: ignore[import-untyped]
 from bibtexparser.bparser import BibTexParser  # type: ignore[import-untyped]
 
-from .bibfields import to_reference
-from .errors import BibParseError
-from .latex import PARSABLE_DEPTH, braces_nest_deeper
-from .model import Reference
+from refsync.bibfields import to_reference
+from refsync.errors import BibParseError
+from refsync.latex import PARSABLE_DEPTH, braces_nest_deeper
+from refsync.model import Reference
 
 __all__ = ["BibImport", "ImportedEntry", "parse_bib"]
 

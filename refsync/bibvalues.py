@@ -18,7 +18,7 @@ from pylatexenc.latex2text import (  # type: ignore[import-untyped]
     get_default_latex_context_db,
 )
 
-from .model import Creator
+from refsync.model import Creator
 
 __all__ = ["decode_latex", "split_names"]
 

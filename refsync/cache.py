@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
-from .config import Settings
-from .errors import NotFoundError, RefsyncError
-from .model import Reference
+from refsync.config import Settings
+from refsync.errors import NotFoundError, RefsyncError
+from refsync.model import Reference
 
 __all__ = ["CACHE_FILE", "WorkCache"]
 

@@ -22,11 +22,11 @@ from collections.abc import Mapping, Sequence
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
-from .chartable import LazyTable
-from .model import Reference, extra_lines
+from refsync.chartable import LazyTable
+from refsync.model import Reference, extra_lines
 
 if TYPE_CHECKING:
-    from .hookspecs import KeyFormatter
+    from refsync.hookspecs import KeyFormatter
 
 __all__ = ["assign_keys", "fold_ascii", "pinned_key", "sanitize_key", "suffix"]
 

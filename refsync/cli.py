@@ -18,12 +18,12 @@ from typing import Any
 
 import click
 
-from .app import Refsync
-from .config import Target
-from .doi import extract_dois
-from .errors import RefsyncError
-from .files import write_atomic
-from .plugins import make_plugin_manager
+from refsync.app import Refsync
+from refsync.config import Target
+from refsync.doi import extract_dois
+from refsync.errors import RefsyncError
+from refsync.files import write_atomic
+from refsync.plugins import make_plugin_manager
 
 __all__ = ["main"]
 

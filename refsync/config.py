@@ -19,8 +19,8 @@ from typing import Any
 
 import platformdirs
 
-from .errors import ConfigError
-from .files import write_atomic
+from refsync.errors import ConfigError
+from refsync.files import write_atomic
 
 __all__ = [
     "PROJECT_FILE",

@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .hookspecs import Matcher
-from .match import Decision, Group, MatchIndex, MatchSettings, find_duplicate_groups
-from .model import Reference
+from refsync.hookspecs import Matcher
+from refsync.match import Decision, Group, MatchIndex, MatchSettings, find_duplicate_groups
+from refsync.model import Reference
 
 __all__ = ["Existing", "duplicate_groups", "find_existing"]
 

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Iterator
 from urllib.parse import unquote
 
-from .errors import InvalidDOIError
+from refsync.errors import InvalidDOIError
 
 __all__ = ["extract_dois", "normalize_doi", "unique_dois"]
 

@@ -13,7 +13,7 @@ from typing import Literal
 
 from rapidfuzz import fuzz
 
-from .fingerprint import Fingerprint, PersonKey, TitleForm
+from refsync.fingerprint import Fingerprint, PersonKey, TitleForm
 
 __all__ = ["Decision", "Kind", "MatchSettings", "field_decision", "same_container"]
 

@@ -14,11 +14,11 @@ from functools import lru_cache
 
 from pylatexenc.latex2text import LatexNodes2Text  # type: ignore[import-untyped]
 
-from .chartable import LazyTable
-from .doi import extract_dois
-from .identifiers import sourced_identifiers
-from .latex import braces_nest_deeper
-from .model import Creator, Reference, parse_date
+from refsync.chartable import LazyTable
+from refsync.doi import extract_dois
+from refsync.identifiers import sourced_identifiers
+from refsync.latex import braces_nest_deeper
+from refsync.model import Creator, Reference, parse_date
 
 __all__ = ["Fingerprint", "PersonKey", "TitleForm", "fingerprint", "normalize_title"]
 

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import pluggy
 
-from .config import Settings
-from .errors import RefsyncError
-from .model import Reference
+from refsync.config import Settings
+from refsync.errors import RefsyncError
+from refsync.model import Reference
 
 if TYPE_CHECKING:
     import click

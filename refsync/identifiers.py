@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from .doi import extract_dois, normalize_doi
-from .errors import InvalidDOIError
-from .model import Reference, extra_lines
+from refsync.doi import extract_dois, normalize_doi
+from refsync.errors import InvalidDOIError
+from refsync.model import Reference, extra_lines
 
 __all__ = [
     "SCHEMES",

@@ -14,8 +14,8 @@ from json.encoder import encode_basestring as _quote  # the C encoder; keeps non
 from pathlib import Path
 from typing import NamedTuple
 
-from .errors import ConfigError
-from .files import write_if_changed
+from refsync.errors import ConfigError
+from refsync.files import write_if_changed
 
 __all__ = ["LOCK_FILE", "Lock", "LockEntry"]
 

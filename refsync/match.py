@@ -16,12 +16,12 @@ from itertools import chain
 
 from rapidfuzz import fuzz, process
 
-from .evidence import Decision, MatchSettings, field_decision, same_container
-from .fingerprint import Fingerprint, fingerprint
-from .gcpause import cyclic_gc_paused
-from .hookspecs import Match, Matcher
-from .identifiers import SCHEMES
-from .model import Reference
+from refsync.evidence import Decision, MatchSettings, field_decision, same_container
+from refsync.fingerprint import Fingerprint, fingerprint
+from refsync.gcpause import cyclic_gc_paused
+from refsync.hookspecs import Match, Matcher
+from refsync.identifiers import SCHEMES
+from refsync.model import Reference
 
 __all__ = [
     "CoreMatcher",

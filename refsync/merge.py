@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .errors import BibParseError
+from refsync.errors import BibParseError
 
 __all__ = ["BibBlocks", "MergeResult", "entry_hash", "merge_entries", "split_bib"]
 

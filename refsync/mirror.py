@@ -15,10 +15,10 @@ from pathlib import Path
 from queue import SimpleQueue
 from typing import Any, Protocol
 
-from .errors import RefsyncError, ZoteroError
-from .gcpause import cyclic_gc_paused
-from .model import Collection, Reference
-from .zotero import Page, ZoteroClient
+from refsync.errors import RefsyncError, ZoteroError
+from refsync.gcpause import cyclic_gc_paused
+from refsync.model import Collection, Reference
+from refsync.zotero import Page, ZoteroClient
 
 __all__ = ["LibraryView", "Mirror", "SyncStats", "sync_mirror"]
 

@@ -16,10 +16,10 @@ from typing import Any, TypeVar
 
 import pluggy
 
-from . import hookspecs
-from .config import Settings
-from .errors import PluginError
-from .hookspecs import Exporter, KeyFormatter, Matcher, Resolver
+from refsync import hookspecs
+from refsync.config import Settings
+from refsync.errors import PluginError
+from refsync.hookspecs import Exporter, KeyFormatter, Matcher, Resolver
 
 __all__ = ["DEFAULT_PLUGINS", "ENTRY_POINT_GROUP", "Registry", "make_plugin_manager"]
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from .cache import WorkCache
-from .doi import extract_dois, normalize_doi
-from .errors import InvalidDOIError, NotFoundError, RefsyncError
-from .hookspecs import Resolver
-from .model import Reference
+from refsync.cache import WorkCache
+from refsync.doi import extract_dois, normalize_doi
+from refsync.errors import InvalidDOIError, NotFoundError, RefsyncError
+from refsync.hookspecs import Resolver
+from refsync.model import Reference
 
 __all__ = ["Resolution", "resolve_inputs"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .model import Reference
+from refsync.model import Reference
 
 __all__ = ["CREATOR_TYPES", "ITEM_FIELDS", "fit_to_schema"]
 

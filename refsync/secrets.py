@@ -10,7 +10,7 @@ from collections.abc import Mapping
 import keyring
 import keyring.errors
 
-from .errors import SecretStoreError
+from refsync.errors import SecretStoreError
 
 __all__ = ["API_KEY_ENV", "load_api_key", "store_api_key"]
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Mapping, Sequence
 
-from .config import Target
-from .errors import NotFoundError
-from .model import Collection, Reference
+from refsync.config import Target
+from refsync.errors import NotFoundError
+from refsync.model import Collection, Reference
 
 __all__ = ["ALWAYS_EXCLUDED", "collection_keys", "select_items"]
 

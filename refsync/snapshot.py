@@ -12,8 +12,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .errors import RefsyncError
-from .model import Collection, Reference
+from refsync.errors import RefsyncError
+from refsync.model import Collection, Reference
 
 __all__ = ["SnapshotLibrary"]
 

@@ -12,17 +12,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__
-from .citekeys import assign_keys
-from .config import Target
-from .errors import SyncConflictError
-from .files import write_if_changed
-from .gcpause import cyclic_gc_paused
-from .hookspecs import Exporter, KeyFormatter
-from .lockfile import Lock, LockEntry
-from .merge import entry_hash, merge_entries, split_bib
-from .model import Collection, Reference
-from .select import select_items
+from refsync import __version__
+from refsync.citekeys import assign_keys
+from refsync.config import Target
+from refsync.errors import SyncConflictError
+from refsync.files import write_if_changed
+from refsync.gcpause import cyclic_gc_paused
+from refsync.hookspecs import Exporter, KeyFormatter
+from refsync.lockfile import Lock, LockEntry
+from refsync.merge import entry_hash, merge_entries, split_bib
+from refsync.model import Collection, Reference
+from refsync.select import select_items
 
 __all__ = ["Pull", "PullPlan", "apply_pull", "plan_pull"]
 

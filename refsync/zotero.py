@@ -21,8 +21,8 @@ import httpx2
 from pyzotero import zotero as pyzotero
 from pyzotero import zotero_errors as ze
 
-from .config import ZoteroSettings
-from .errors import ConfigError, ZoteroAuthError, ZoteroError
+from refsync.config import ZoteroSettings
+from refsync.errors import ConfigError, ZoteroAuthError, ZoteroError
 
 __all__ = [
     "REGULAR_ITEMS",

@@ -23,13 +23,13 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 
-from ..chartable import LazyTable
-from ..config import Settings
-from ..gcpause import cyclic_gc_paused
-from ..hookspecs import Exporter, hookimpl
-from ..latex import all_safe, escape, rich_text, safety_problems, verbatim
-from ..model import Reference, parse_date
-from .jsonformats import base_fields, primary_creator
+from refsync.builtin.jsonformats import base_fields, primary_creator
+from refsync.chartable import LazyTable
+from refsync.config import Settings
+from refsync.gcpause import cyclic_gc_paused
+from refsync.hookspecs import Exporter, hookimpl
+from refsync.latex import all_safe, escape, rich_text, safety_problems, verbatim
+from refsync.model import Reference, parse_date
 
 __all__ = ["BibExporter", "render_entries", "render_entry"]
 

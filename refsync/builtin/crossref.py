@@ -22,11 +22,11 @@ from urllib.parse import quote, quote_plus, urlsplit
 
 import httpx2
 
-from ..config import CrossrefSettings, Settings
-from ..errors import CrossrefError, NotFoundError, RefsyncError
-from ..hookspecs import Resolver, hookimpl
-from ..model import Reference
-from .crossref_mapping import work_to_reference
+from refsync.builtin.crossref_mapping import work_to_reference
+from refsync.config import CrossrefSettings, Settings
+from refsync.errors import CrossrefError, NotFoundError, RefsyncError
+from refsync.hookspecs import Resolver, hookimpl
+from refsync.model import Reference
 
 __all__ = ["CrossrefResolver", "plan_batches", "register_resolvers"]
 

@@ -12,9 +12,9 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..config import Settings
-from ..hookspecs import Exporter, hookimpl
-from ..model import Creator, Reference, extra_lines, parse_date
+from refsync.config import Settings
+from refsync.hookspecs import Exporter, hookimpl
+from refsync.model import Creator, Reference, extra_lines, parse_date
 
 __all__ = [
     "BASE_FIELD", "CslJsonExporter", "ZoteroJsonExporter", "base_fields", "primary_creator",
