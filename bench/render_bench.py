@@ -50,11 +50,11 @@ from refsync.builtin.bibtex import ENTRY_TYPES, BibExporter  # noqa: E402
 from refsync.builtin.citekeys import BBTDefault  # noqa: E402
 from refsync.citekeys import assign_keys  # noqa: E402
 from refsync.config import Target  # noqa: E402
-from refsync.files import write_atomic  # noqa: E402
 from refsync.lockfile import Lock  # noqa: E402
 from refsync.model import Reference  # noqa: E402
 from refsync.snapshot import SnapshotLibrary  # noqa: E402
 from refsync.sync import Pull, plan_pull  # noqa: E402
+from refsync.util.atomic import write_atomic  # noqa: E402
 
 # ---------------------------------------------------------------------------------------------
 # Synthetic library

@@ -10,7 +10,6 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from refsync.config import Settings, Target, load_settings
-from refsync.doi import extract_dois, normalize_doi
 from refsync.errors import (
     ConfigError,
     CrossrefError,
@@ -25,6 +24,7 @@ from refsync.errors import (
 )
 from refsync.hookspecs import Exporter, KeyFormatter, Match, Matcher, Resolver, hookimpl
 from refsync.model import Creator, PartialDate, Reference
+from refsync.model.doi import extract_dois, normalize_doi
 
 if TYPE_CHECKING:
     from refsync.app import Refsync

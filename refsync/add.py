@@ -17,7 +17,7 @@ from refsync.hookspecs import Matcher
 from refsync.journal import WriteJournal, new_item_key
 from refsync.match import MatchSettings
 from refsync.model import Reference
-from refsync.schema import fit_to_schema
+from refsync.model.schema import fit_to_schema
 
 __all__ = ["Candidate", "LibraryWriter", "ObjectResult", "Outcome", "add_references"]
 

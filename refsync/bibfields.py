@@ -14,10 +14,10 @@ from collections.abc import Iterator, Mapping
 from refsync.bibvalues import decode_latex, split_names
 from refsync.builtin.bibtex import ENTRY_TYPES, LANGIDS
 from refsync.builtin.jsonformats import primary_creator
-from refsync.doi import normalize_doi
 from refsync.errors import InvalidDOIError
-from refsync.identifiers import normalize_arxiv
 from refsync.model import Reference, parse_date
+from refsync.model.doi import normalize_doi
+from refsync.model.identifiers import normalize_arxiv
 
 __all__ = ["item_type_of", "to_reference"]
 

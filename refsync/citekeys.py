@@ -22,8 +22,8 @@ from collections.abc import Mapping, Sequence
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
-from refsync.chartable import LazyTable
 from refsync.model import Reference, extra_lines
+from refsync.util.charmap import LazyTable
 
 if TYPE_CHECKING:
     from refsync.hookspecs import KeyFormatter

@@ -20,10 +20,10 @@ import click
 
 from refsync.app import Refsync
 from refsync.config import Target
-from refsync.doi import extract_dois
 from refsync.errors import RefsyncError
-from refsync.files import write_atomic
+from refsync.model.doi import extract_dois
 from refsync.plugins import make_plugin_manager
+from refsync.util.atomic import write_atomic
 
 __all__ = ["main"]
 

@@ -20,7 +20,7 @@ from typing import Any
 import platformdirs
 
 from refsync.errors import ConfigError
-from refsync.files import write_atomic
+from refsync.util.atomic import write_atomic
 
 __all__ = [
     "PROJECT_FILE",

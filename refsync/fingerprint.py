@@ -14,11 +14,11 @@ from functools import lru_cache
 
 from pylatexenc.latex2text import LatexNodes2Text  # type: ignore[import-untyped]
 
-from refsync.chartable import LazyTable
-from refsync.doi import extract_dois
-from refsync.identifiers import sourced_identifiers
 from refsync.latex import braces_nest_deeper
 from refsync.model import Creator, Reference, parse_date
+from refsync.model.doi import extract_dois
+from refsync.model.identifiers import sourced_identifiers
+from refsync.util.charmap import LazyTable
 
 __all__ = ["Fingerprint", "PersonKey", "TitleForm", "fingerprint", "normalize_title"]
 
@@ -205,7 +205,7 @@ def _variant(raw: str, full: TitleForm) -> TitleForm | None:
 
 def fingerprint(ref: Reference, ids: dict[str, set[str]] | None = None) -> Fingerprint:
     """Everything matching needs from ``ref``; ``ids`` defaults to the record's own
-    (:func:`refsync.identifiers.sourced_identifiers`)."""
+    (:func:`refsync.model.identifiers.sourced_identifiers`)."""
     ids, scraped = sourced_identifiers(ref) if ids is None else (ids, frozenset())
     raw = ref.title
     full = _title(normalize_title(raw))

@@ -19,7 +19,7 @@ from pylatexenc.latex2text._defaultspecs import (  # type: ignore[import-untyped
 )
 from pylatexenc.latexencode import get_builtin_uni2latex_dict  # type: ignore[import-untyped]
 
-from refsync.chartable import LazyTable
+from refsync.util.charmap import LazyTable
 
 __all__ = ["PARSABLE_DEPTH", "all_safe", "braces_nest_deeper", "escape", "rich_text",
            "safety_problems", "verbatim"]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from refsync.errors import ConfigError
-from refsync.files import write_if_changed
+from refsync.util.atomic import write_if_changed
 
 __all__ = ["LOCK_FILE", "Lock", "LockEntry"]
 

@@ -18,10 +18,10 @@ from rapidfuzz import fuzz, process
 
 from refsync.evidence import Decision, MatchSettings, field_decision, same_container
 from refsync.fingerprint import Fingerprint, fingerprint
-from refsync.gcpause import cyclic_gc_paused
 from refsync.hookspecs import Match, Matcher
-from refsync.identifiers import SCHEMES
 from refsync.model import Reference
+from refsync.model.identifiers import SCHEMES
+from refsync.util.gc import cyclic_gc_paused
 
 __all__ = [
     "CoreMatcher",

@@ -16,8 +16,8 @@ from queue import SimpleQueue
 from typing import Any, Protocol
 
 from refsync.errors import RefsyncError, ZoteroError
-from refsync.gcpause import cyclic_gc_paused
 from refsync.model import Collection, Reference
+from refsync.util.gc import cyclic_gc_paused
 from refsync.zotero import Page, ZoteroClient
 
 __all__ = ["LibraryView", "Mirror", "SyncStats", "sync_mirror"]

@@ -10,10 +10,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from refsync.cache import WorkCache
-from refsync.doi import extract_dois, normalize_doi
 from refsync.errors import InvalidDOIError, NotFoundError, RefsyncError
 from refsync.hookspecs import Resolver
 from refsync.model import Reference
+from refsync.model.doi import extract_dois, normalize_doi
 
 __all__ = ["Resolution", "resolve_inputs"]
 

@@ -16,13 +16,13 @@ from refsync import __version__
 from refsync.citekeys import assign_keys
 from refsync.config import Target
 from refsync.errors import SyncConflictError
-from refsync.files import write_if_changed
-from refsync.gcpause import cyclic_gc_paused
 from refsync.hookspecs import Exporter, KeyFormatter
 from refsync.lockfile import Lock, LockEntry
 from refsync.merge import entry_hash, merge_entries, split_bib
 from refsync.model import Collection, Reference
 from refsync.select import select_items
+from refsync.util.atomic import write_if_changed
+from refsync.util.gc import cyclic_gc_paused
 
 __all__ = ["Pull", "PullPlan", "apply_pull", "plan_pull"]
 

@@ -18,7 +18,7 @@ from refsync.builtin.crossref_mapping import (
     work_to_reference,
 )
 from refsync.model import Creator, Reference
-from refsync.schema import ITEM_FIELDS
+from refsync.model.schema import ITEM_FIELDS
 
 WORKS = Path(__file__).parent / "fixtures" / "crossref" / "works"
 ALL_FILES = sorted(WORKS.glob("*.json"))

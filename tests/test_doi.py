@@ -1,4 +1,4 @@
-"""DOIs as people paste them, and DOIs found in free text (refsync.doi)."""
+"""DOIs as people paste them, and DOIs found in free text (refsync.model.doi)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from contextlib import AbstractContextManager
 
 import pytest
 
-from refsync.doi import extract_dois, normalize_doi
 from refsync.errors import InvalidDOIError
+from refsync.model.doi import extract_dois, normalize_doi
 
 
 @pytest.mark.parametrize("text", [

@@ -4,7 +4,7 @@ import os
 import stat
 from pathlib import Path
 
-from refsync.files import write_atomic, write_if_changed
+from refsync.util.atomic import write_atomic, write_if_changed
 
 
 def test_unchanged_content_leaves_the_file_and_its_mtime_alone(tmp_path: Path) -> None:

@@ -11,10 +11,10 @@ from refsync.builtin.bibtex import BibExporter
 from refsync.builtin.citekeys import BBTDefault
 from refsync.config import Target
 from refsync.errors import SyncConflictError
-from refsync.gcpause import cyclic_gc_paused
 from refsync.lockfile import Lock
 from refsync.model import Reference
 from refsync.sync import plan_pull
+from refsync.util.gc import cyclic_gc_paused
 
 
 def _plan(tmp_path: Path) -> None:

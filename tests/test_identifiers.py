@@ -7,14 +7,14 @@ from contextlib import AbstractContextManager
 
 import pytest
 
-from refsync.identifiers import (
+from refsync.model import Reference
+from refsync.model.identifiers import (
     identifiers_of,
     normalize_arxiv,
     normalize_isbn,
     normalize_pmcid,
     normalize_pmid,
 )
-from refsync.model import Reference
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from refsync.model import Creator, Reference
-from refsync.schema import CREATOR_TYPES, ITEM_FIELDS, fit_to_schema
+from refsync.model.schema import CREATOR_TYPES, ITEM_FIELDS, fit_to_schema
 
 
 def test_fields_a_type_lacks_move_to_extra_and_nothing_is_lost() -> None:

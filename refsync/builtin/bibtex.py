@@ -24,12 +24,12 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 
 from refsync.builtin.jsonformats import base_fields, primary_creator
-from refsync.chartable import LazyTable
 from refsync.config import Settings
-from refsync.gcpause import cyclic_gc_paused
 from refsync.hookspecs import Exporter, hookimpl
 from refsync.latex import all_safe, escape, rich_text, safety_problems, verbatim
 from refsync.model import Reference, parse_date
+from refsync.util.charmap import LazyTable
+from refsync.util.gc import cyclic_gc_paused
 
 __all__ = ["BibExporter", "render_entries", "render_entry"]
 

@@ -14,7 +14,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 from refsync.model import Creator, PartialDate, Reference
-from refsync.schema import CREATOR_TYPES, ITEM_FIELDS
+from refsync.model.schema import CREATOR_TYPES, ITEM_FIELDS
 
 __all__ = ["clean_abstract", "clean_title", "item_type_of", "work_to_reference"]
 

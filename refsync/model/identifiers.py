@@ -1,7 +1,7 @@
 """Persistent identifiers of a record (DOI, ISBN, PMID, PMCID, arXiv) in one canonical form each.
 
 Two records sharing a canonical identifier are the same work; two records holding *different*
-identifiers of one scheme are two works. Pure: no I/O; DOIs are parsed by ``refsync.doi``.
+identifiers of one scheme are two works. Pure: no I/O; DOIs are parsed by ``refsync.model.doi``.
 """
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from refsync.doi import extract_dois, normalize_doi
 from refsync.errors import InvalidDOIError
 from refsync.model import Reference, extra_lines
+from refsync.model.doi import extract_dois, normalize_doi
 
 __all__ = [
     "SCHEMES",
