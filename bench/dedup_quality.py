@@ -2,7 +2,7 @@
 
 DBLP-ACM (Köpcke, Thor & Rahm, PVLDB 3(1), 2010): the ACM side is the library, the DBLP side a
 .bib file being imported: its rows are written as BibTeX (``@article`` or ``@inproceedings``,
-LaTeX special characters escaped) and read back with ``refsync.bibimport.parse_bib``, so the
+LaTeX special characters escaped) and read back with ``refsync.bib.reader.parse_bib``, so the
 measured path is the real import path, name splitting and LaTeX decoding included.
 "refsync" counts every duplicate a look-up lists, "best match" only the one
 ``Existing.duplicate`` names, which is what an import acts on.
@@ -34,10 +34,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 from rapidfuzz import fuzz  # noqa: E402
 
 from bench.zotero_rules import zotero_groups  # noqa: E402
-from refsync.bibimport import parse_bib  # noqa: E402
-from refsync.dedupe import duplicate_groups, find_existing  # noqa: E402
-from refsync.fingerprint import normalize_title  # noqa: E402
-from refsync.match import compare  # noqa: E402
+from refsync.bib.reader import parse_bib  # noqa: E402
+from refsync.matching.features import normalize_title  # noqa: E402
+from refsync.matching.index import compare  # noqa: E402
+from refsync.matching.library import duplicate_groups, find_existing  # noqa: E402
 from refsync.model import Creator, Reference  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]

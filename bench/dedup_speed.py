@@ -23,7 +23,7 @@ from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
 
-from refsync.match import MatchIndex, find_duplicate_groups  # noqa: E402
+from refsync.matching.index import MatchIndex, find_duplicate_groups  # noqa: E402
 from refsync.model import Creator, Reference  # noqa: E402
 
 T = TypeVar("T")

@@ -11,11 +11,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from refsync.dedupe import find_existing
 from refsync.errors import RefsyncError, RemoteError, ZoteroError
 from refsync.hookspecs import Matcher
 from refsync.journal import WriteJournal, new_item_key
-from refsync.match import MatchSettings
+from refsync.matching.index import MatchSettings
+from refsync.matching.library import find_existing
 from refsync.model import Reference
 from refsync.model.schema import fit_to_schema
 

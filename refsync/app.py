@@ -13,15 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from refsync.add import Candidate, ObjectResult, Outcome, add_references
-from refsync.bibimport import parse_bib
+from refsync.bib.reader import parse_bib
 from refsync.cache import WorkCache
 from refsync.citekeys import assign_keys
 from refsync.config import Settings, Target, load_settings, save_user_setting
-from refsync.dedupe import duplicate_groups
 from refsync.errors import BibParseError, ConfigError
 from refsync.journal import WriteJournal
 from refsync.lockfile import LOCK_FILE, Lock
-from refsync.match import Group
+from refsync.matching.index import Group
+from refsync.matching.library import duplicate_groups
 from refsync.mirror import LibraryView, Mirror, sync_mirror
 from refsync.model import Reference
 from refsync.plugins import Registry, make_plugin_manager

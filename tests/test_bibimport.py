@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from refsync import bibimport
-from refsync.bibimport import BibImport, parse_bib
+from refsync.bib import reader as bibimport
+from refsync.bib.reader import BibImport, parse_bib
 from refsync.builtin.bibtex import ENTRY_TYPES, render_entry
 from refsync.builtin.jsonformats import base_fields
 from refsync.model import Creator, Reference

@@ -8,7 +8,7 @@ from refsync.builtin.matchers import IdentifierMatcher, TitleMatcher, read_match
 from refsync.config import Settings
 from refsync.errors import ConfigError
 from refsync.hookspecs import Match, Matcher
-from refsync.match import MatchIndex
+from refsync.matching.index import MatchIndex
 from refsync.model import Creator, Reference
 from refsync.plugins import Registry, make_plugin_manager
 

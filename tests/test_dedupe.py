@@ -7,9 +7,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from refsync.dedupe import duplicate_groups, find_existing
 from refsync.hookspecs import Match
-from refsync.match import MatchSettings
+from refsync.matching.index import MatchSettings
+from refsync.matching.library import duplicate_groups, find_existing
 from refsync.model import Creator, Reference
 
 HINTON = (Creator("Hinton", "Geoffrey"),)

@@ -1,4 +1,4 @@
-"""refsync.fingerprint: title forms stay linear on untrusted titles."""
+"""refsync.matching.features: title forms stay linear on untrusted titles."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from contextlib import AbstractContextManager
 
 import pytest
 
-from refsync.fingerprint import fingerprint, normalize_title
+from refsync.matching.features import fingerprint, normalize_title
 from refsync.model import Reference
 
 Within = Callable[[float], AbstractContextManager[None]]

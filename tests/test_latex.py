@@ -1,4 +1,4 @@
-"""refsync.latex: text stays text, markup becomes LaTeX, case is protected like BBT does it."""
+"""refsync.bib.latex: text stays text, markup becomes LaTeX, case is protected like BBT does it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from contextlib import AbstractContextManager
 
 import pytest
 
-from refsync.latex import all_safe, escape, rich_text, safety_problems, verbatim
+from refsync.bib.latex import all_safe, escape, rich_text, safety_problems, verbatim
 
 Within = Callable[[float], AbstractContextManager[None]]
 

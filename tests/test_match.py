@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from refsync.fingerprint import normalize_title
 from refsync.hookspecs import Match
-from refsync.match import (
+from refsync.matching.features import normalize_title
+from refsync.matching.index import (
     MatchIndex,
     MatchSettings,
     compare,

@@ -3,8 +3,8 @@
 Output is deterministic (same records → same bytes): entries in the mapping's order, fields in
 :data:`FIELD_ORDER`, ``  name = {value}`` lines, LF endings and a final newline, so a .bib under
 version control only changes where the library changed. Every value passes through
-:mod:`refsync.latex`, which keeps untrusted metadata from becoming LaTeX code; each rendered
-value is checked against :func:`refsync.latex.safety_problems` before it is written.
+:mod:`refsync.bib.latex`, which keeps untrusted metadata from becoming LaTeX code; each rendered
+value is checked against :func:`refsync.bib.latex.safety_problems` before it is written.
 
 Dialect differences follow Better BibTeX (anchors (c)): BibTeX writes ``year`` + bare ``month``
 macros, ``journal``, ``address``, ``school``; BibLaTeX writes an EDTF ``date``,
@@ -23,10 +23,10 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 
+from refsync.bib.latex import all_safe, escape, rich_text, safety_problems, verbatim
 from refsync.builtin.jsonformats import base_fields, primary_creator
 from refsync.config import Settings
 from refsync.hookspecs import Exporter, hookimpl
-from refsync.latex import all_safe, escape, rich_text, safety_problems, verbatim
 from refsync.model import Reference, parse_date
 from refsync.util.charmap import LazyTable
 from refsync.util.gc import cyclic_gc_paused

@@ -1,7 +1,8 @@
 """Built-in plugin 'matchers': the core's identifier rule and title evidence as named matchers.
 
-Thresholds come from ``[plugins.matchers]`` (see ``refsync.match.MatchSettings``). Both derive
-from ``CoreMatcher``, so ``MatchIndex`` runs them natively; plugins add further matchers.
+Thresholds come from ``[plugins.matchers]`` (see ``refsync.matching.index.MatchSettings``).
+Both derive from ``CoreMatcher``, so ``MatchIndex`` runs them natively; plugins add further
+matchers.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 from refsync.config import Settings
 from refsync.errors import ConfigError
 from refsync.hookspecs import Matcher, hookimpl
-from refsync.match import (
+from refsync.matching.index import (
     CoreMatcher,
     Decision,
     MatchSettings,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 
-from refsync.bibvalues import decode_latex, split_names
+from refsync.bib.decode import decode_latex, split_names
 from refsync.builtin.bibtex import ENTRY_TYPES, LANGIDS
 from refsync.builtin.jsonformats import primary_creator
 from refsync.errors import InvalidDOIError

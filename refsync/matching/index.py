@@ -2,7 +2,7 @@
 
 Pair decisions follow the Fellegi–Sunter idea (Fellegi & Sunter, JASA 64(328), 1969): each field
 adds log-odds for or against "same work", and the sum, squashed to (0, 1), is the score compared
-with ``MatchSettings.duplicate_threshold``; the weighing itself is ``refsync.evidence``.
+with ``MatchSettings.duplicate_threshold``; the weighing itself is ``refsync.matching.evidence``.
 Identifiers decide before any field is weighed.
 Blocking keeps cost near-linear: a pair is scored only when both records share a blocking key.
 """
@@ -16,9 +16,9 @@ from itertools import chain
 
 from rapidfuzz import fuzz, process
 
-from refsync.evidence import Decision, MatchSettings, field_decision, same_container
-from refsync.fingerprint import Fingerprint, fingerprint
 from refsync.hookspecs import Match, Matcher
+from refsync.matching.evidence import Decision, MatchSettings, field_decision, same_container
+from refsync.matching.features import Fingerprint, fingerprint
 from refsync.model import Reference
 from refsync.model.identifiers import SCHEMES
 from refsync.util.gc import cyclic_gc_paused

@@ -1,7 +1,7 @@
 """How much a pair's fields say for "same work": title, creators, year and container, each as
-log-odds, summed and squashed to a score (the Fellegi–Sunter idea; see ``refsync.match``).
+log-odds, summed and squashed to a score (the Fellegi–Sunter idea; see ``refsync.matching.index``).
 
-Identifiers are not weighed here: ``refsync.match`` decides on them first. Pure: no I/O.
+Identifiers are not weighed here: ``refsync.matching.index`` decides on them first. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Literal
 
 from rapidfuzz import fuzz
 
-from refsync.fingerprint import Fingerprint, PersonKey, TitleForm
+from refsync.matching.features import Fingerprint, PersonKey, TitleForm
 
 __all__ = ["Decision", "Kind", "MatchSettings", "field_decision", "same_container"]
 

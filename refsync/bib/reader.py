@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from bibtexparser.bibdatabase import UndefinedString  # type: ignore[import-untyped]
 from bibtexparser.bparser import BibTexParser  # type: ignore[import-untyped]
 
-from refsync.bibfields import to_reference
+from refsync.bib.entry import to_reference
+from refsync.bib.latex import PARSABLE_DEPTH, braces_nest_deeper
 from refsync.errors import BibParseError
-from refsync.latex import PARSABLE_DEPTH, braces_nest_deeper
 from refsync.model import Reference
 
 __all__ = ["BibImport", "ImportedEntry", "parse_bib"]

@@ -1,6 +1,5 @@
-"""Use case: which records to import already exist in the library, and which library records are
-one work. Imports only leaves, ``hookspecs`` and ``match``; the caller passes in the records and
-the registry's matchers.
+"""Which records about to be added are already in the library, and which library records are
+one work. The caller passes in the records and the registry's matchers.
 """
 
 from __future__ import annotations
@@ -9,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from refsync.hookspecs import Matcher
-from refsync.match import Decision, Group, MatchIndex, MatchSettings, find_duplicate_groups
+from refsync.matching.index import Decision, Group, MatchIndex, MatchSettings, find_duplicate_groups
 from refsync.model import Reference
 
 __all__ = ["Existing", "duplicate_groups", "find_existing"]

@@ -1,6 +1,6 @@
 """BibTeX field values → what Zotero stores: Unicode text, Zotero rich text and creators.
 
-The reverse of :mod:`refsync.latex`: pylatexenc decodes accents, dashes, escapes and braces,
+The reverse of :mod:`refsync.bib.latex`: pylatexenc decodes accents, dashes, escapes and braces,
 and the formatting commands a title may carry become Zotero's rich-text tags
 (zotero.org/support/kb/rich_text_bibliography). Pure: no I/O.
 """
