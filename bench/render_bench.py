@@ -46,15 +46,15 @@ from bibtexparser.bibdatabase import BibDatabase  # noqa: E402
 from bibtexparser.bwriter import BibTexWriter  # noqa: E402
 from test_bbt_fixtures import BBT, bbt_reference, load_items  # noqa: E402
 
+from refsync.builtin.bbt_keys import BBTDefault  # noqa: E402
 from refsync.builtin.bibtex import ENTRY_TYPES, BibExporter  # noqa: E402
-from refsync.builtin.citekeys import BBTDefault  # noqa: E402
-from refsync.citekeys import assign_keys  # noqa: E402
 from refsync.config import Target  # noqa: E402
-from refsync.lockfile import Lock  # noqa: E402
 from refsync.model import Reference  # noqa: E402
-from refsync.snapshot import SnapshotLibrary  # noqa: E402
-from refsync.sync import Pull, plan_pull  # noqa: E402
+from refsync.pull import Pull, plan_pull  # noqa: E402
+from refsync.pull.keys import assign_keys  # noqa: E402
+from refsync.pull.lock import Lock  # noqa: E402
 from refsync.util.atomic import write_atomic  # noqa: E402
+from refsync.zotero.snapshot import SnapshotLibrary  # noqa: E402
 
 # ---------------------------------------------------------------------------------------------
 # Synthetic library

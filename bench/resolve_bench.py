@@ -19,9 +19,9 @@ from fakes.crossref import FakeCrossref  # noqa: E402
 from fakes.server import LoopbackServer  # noqa: E402
 
 from refsync.builtin.crossref import CrossrefResolver  # noqa: E402
-from refsync.cache import WorkCache  # noqa: E402
 from refsync.config import CrossrefSettings  # noqa: E402
 from refsync.resolve import resolve_inputs  # noqa: E402
+from refsync.resolve.cache import WorkCache  # noqa: E402
 
 
 def main() -> None:

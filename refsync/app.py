@@ -14,23 +14,23 @@ from typing import Any
 
 from refsync.add import Candidate, ObjectResult, Outcome, add_references
 from refsync.bib.reader import parse_bib
-from refsync.cache import WorkCache
-from refsync.citekeys import assign_keys
 from refsync.config import Settings, Target, load_settings, save_user_setting
 from refsync.errors import BibParseError, ConfigError
-from refsync.journal import WriteJournal
-from refsync.lockfile import LOCK_FILE, Lock
 from refsync.matching.index import Group
 from refsync.matching.library import duplicate_groups
-from refsync.mirror import LibraryView, Mirror, sync_mirror
 from refsync.model import Reference
 from refsync.plugins import Registry, make_plugin_manager
+from refsync.pull import Pull, PullPlan, plan_pull
+from refsync.pull.keys import assign_keys
+from refsync.pull.lock import LOCK_FILE, Lock
+from refsync.pull.targets import collection_keys, select_items
 from refsync.resolve import Resolution, resolve_inputs
-from refsync.secrets import load_api_key, store_api_key
-from refsync.select import collection_keys, select_items
-from refsync.snapshot import SnapshotLibrary
-from refsync.sync import Pull, PullPlan, plan_pull
-from refsync.zotero import ZoteroClient
+from refsync.resolve.cache import WorkCache
+from refsync.zotero.apikey import load_api_key, store_api_key
+from refsync.zotero.client import ZoteroClient
+from refsync.zotero.journal import WriteJournal
+from refsync.zotero.mirror import LibraryView, Mirror, sync_mirror
+from refsync.zotero.snapshot import SnapshotLibrary
 
 __all__ = ["Refsync"]
 

@@ -28,7 +28,7 @@ DEFAULT_PLUGINS = (
     "refsync.builtin.crossref",
     "refsync.builtin.bibtex",
     "refsync.builtin.jsonformats",
-    "refsync.builtin.citekeys",
+    "refsync.builtin.bbt_keys",
     "refsync.builtin.matchers",
 )
 

@@ -10,8 +10,8 @@ import pytest
 PACKAGE = Path(__file__).parent.parent / "refsync"
 CORE = ["model", "doi", "errors", "select", "merge", "citekeys", "latex", "match", "gcpause",
         "chartable", "identifiers", "fingerprint", "evidence", "lockfile", "schema"]
-ONLY_IN = {"click": {"cli"}, "pyzotero": {"zotero"}, "habanero": {"builtin.crossref"},
-           "httpx2": {"zotero", "builtin.crossref"}, "keyring": {"secrets"}}
+ONLY_IN = {"click": {"cli"}, "pyzotero": {"zotero.client"}, "habanero": {"builtin.crossref"},
+           "httpx2": {"zotero.client", "builtin.crossref"}, "keyring": {"zotero.apikey"}}
 
 
 def imports_of(module: str) -> set[str]:

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from refsync.cache import CACHE_FILE, DAY, WorkCache
 from refsync.config import Settings
 from refsync.errors import CrossrefError, NotFoundError
 from refsync.model import Creator, Reference
+from refsync.resolve.cache import CACHE_FILE, DAY, WorkCache
 
 REF = Reference(
     item_type="journalArticle",
@@ -101,7 +101,7 @@ def test_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
         """
         import sys
         from pathlib import Path
-        from refsync.cache import WorkCache
+        from refsync.resolve.cache import WorkCache
         from refsync.model import Reference
         worker = sys.argv[2]
         with WorkCache(Path(sys.argv[1])) as cache:

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 import pytest
 from test_bbt_fixtures import BBT, bbt_reference, load_items, parse_bib
 
-from refsync.builtin.citekeys import BBTDefault, register_key_formatters, title_words
-from refsync.citekeys import assign_keys, fold_ascii, pinned_key, sanitize_key, suffix
+from refsync.builtin.bbt_keys import BBTDefault, register_key_formatters, title_words
 from refsync.config import Settings
 from refsync.model import Creator, Reference
+from refsync.pull.keys import assign_keys, fold_ascii, pinned_key, sanitize_key, suffix
 
 Within = Callable[[float], AbstractContextManager[None]]
 

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from refsync.builtin.bbt_keys import BBTDefault
 from refsync.builtin.bibtex import BibExporter
-from refsync.builtin.citekeys import BBTDefault
 from refsync.config import Target
 from refsync.errors import SyncConflictError
-from refsync.lockfile import Lock
 from refsync.model import Reference
-from refsync.sync import plan_pull
+from refsync.pull import plan_pull
+from refsync.pull.lock import Lock
 from refsync.util.gc import cyclic_gc_paused
 
 

@@ -21,11 +21,11 @@ import pytest
 from click.testing import CliRunner
 from test_bbt_fixtures import BBT, bbt_reference, load_items
 
+from refsync.builtin.bbt_keys import BBTDefault
 from refsync.builtin.bibtex import BibExporter
-from refsync.builtin.citekeys import BBTDefault
-from refsync.citekeys import assign_keys
 from refsync.cli import cli
 from refsync.model import Creator, Reference
+from refsync.pull.keys import assign_keys
 
 pytestmark = [
     pytest.mark.latex,

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from refsync.errors import ConfigError
-from refsync.lockfile import Lock, LockEntry
+from refsync.pull.lock import Lock, LockEntry
 
 
 def test_lock_round_trips_and_is_byte_stable(tmp_path: Path) -> None:

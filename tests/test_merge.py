@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from refsync.errors import BibParseError
-from refsync.merge import entry_hash, merge_entries, split_bib
+from refsync.pull.merge import entry_hash, merge_entries, split_bib
 
 A = "@article{a,\n  title = {A},\n}\n"
 B = "@article{b,\n  title = {B},\n}\n"

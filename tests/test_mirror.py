@@ -13,10 +13,10 @@ from fakes.zotero import API_KEY, FakeZotero
 
 from refsync.config import Settings
 from refsync.errors import RefsyncError, ZoteroError
-from refsync.mirror import Mirror, sync_mirror
 from refsync.model import Collection
-from refsync.select import collection_keys
-from refsync.zotero import ZoteroClient
+from refsync.pull.targets import collection_keys
+from refsync.zotero.client import ZoteroClient
+from refsync.zotero.mirror import Mirror, sync_mirror
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from click.testing import CliRunner, Result
 from fakes.zotero import API_KEY, FakeZotero
 
 from refsync.cli import cli
-from refsync.merge import entry_hash, split_bib
+from refsync.pull.merge import entry_hash, split_bib
 
 
 class Machine:

@@ -8,11 +8,11 @@ import pytest
 from fakes.crossref import FakeCrossref
 
 from refsync.builtin.crossref import CrossrefResolver
-from refsync.cache import WorkCache
 from refsync.config import Settings
 from refsync.errors import CrossrefError, InvalidDOIError, NotFoundError, RefsyncError
 from refsync.model import Reference
 from refsync.resolve import Resolution, resolve_inputs
+from refsync.resolve.cache import WorkCache
 
 PLOS = "10.1371/journal.pone.0033693"
 SREP = "10.1038/srep16696"

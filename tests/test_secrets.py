@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from refsync.errors import SecretStoreError
-from refsync.secrets import load_api_key, store_api_key
+from refsync.zotero.apikey import load_api_key, store_api_key
 
 needs_keyring = pytest.mark.skipif(
     not (shutil.which("dbus-run-session") and shutil.which("gnome-keyring-daemon")),
@@ -43,7 +43,7 @@ def in_keyring_session(script: str, tmp_path: Path) -> subprocess.CompletedProce
 def test_key_is_stored_and_read_back_from_secret_service(tmp_path: Path) -> None:
     done = in_keyring_session(
         """
-        from refsync.secrets import load_api_key, store_api_key
+        from refsync.zotero.apikey import load_api_key, store_api_key
         backend = store_api_key("http://127.0.0.1:1", "K3yK3yK3yK3yK3yK3yK3yK3y")
         print(backend)
         print(load_api_key("http://127.0.0.1:1", environ={}) == "K3yK3yK3yK3yK3yK3yK3yK3y")

@@ -5,7 +5,7 @@ import pytest
 from refsync.config import Target
 from refsync.errors import NotFoundError
 from refsync.model import Collection, Reference
-from refsync.select import select_items
+from refsync.pull.targets import select_items
 
 COLLECTIONS = [
     Collection("PAPERS01", "Papers"),

@@ -10,10 +10,10 @@ from fakes.zotero import API_KEY, FakeZotero
 
 from refsync.config import Settings
 from refsync.errors import RefsyncError
-from refsync.mirror import LibraryView, Mirror, sync_mirror
-from refsync.select import collection_keys
-from refsync.snapshot import SnapshotLibrary
-from refsync.zotero import ZoteroClient
+from refsync.pull.targets import collection_keys
+from refsync.zotero.client import ZoteroClient
+from refsync.zotero.mirror import LibraryView, Mirror, sync_mirror
+from refsync.zotero.snapshot import SnapshotLibrary
 
 
 @pytest.fixture

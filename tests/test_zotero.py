@@ -10,7 +10,7 @@ from fakes.zotero import API_KEY, FakeZotero
 
 from refsync.config import Settings
 from refsync.errors import ConfigError, ZoteroAuthError, ZoteroError
-from refsync.zotero import ZoteroClient, parse_library
+from refsync.zotero.client import ZoteroClient, parse_library
 
 
 class Sleeps(list[float]):

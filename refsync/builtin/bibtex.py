@@ -97,7 +97,7 @@ LANGIDS = {
     "german": "ngerman", "english": "english", "french": "french", "spanish": "spanish",
     "italian": "italian", "dutch": "dutch", "portuguese": "portuguese", "norsk": "norsk",
 }
-_KEY = re.compile(r"[\w:./+-]+")  # what refsync.citekeys.sanitize_key lets through
+_KEY = re.compile(r"[\w:./+-]+")  # what refsync.pull.keys.sanitize_key lets through
 # not starting inside a run of spaces, which would rescan the run from each of its spaces
 _DASHES = re.compile(r"(?!(?<=\s)\s)\s*[-\u2010-\u2015\u2212]+\s*")
 _AND = re.compile(r"\sand\s", re.IGNORECASE)

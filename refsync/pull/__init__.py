@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from refsync import __version__
-from refsync.citekeys import assign_keys
 from refsync.config import Target
 from refsync.errors import SyncConflictError
 from refsync.hookspecs import Exporter, KeyFormatter
-from refsync.lockfile import Lock, LockEntry
-from refsync.merge import entry_hash, merge_entries, split_bib
 from refsync.model import Collection, Reference
-from refsync.select import select_items
+from refsync.pull.keys import assign_keys
+from refsync.pull.lock import Lock, LockEntry
+from refsync.pull.merge import entry_hash, merge_entries, split_bib
+from refsync.pull.targets import select_items
 from refsync.util.atomic import write_if_changed
 from refsync.util.gc import cyclic_gc_paused
 

@@ -13,11 +13,11 @@ from typing import Any, Literal, Protocol
 
 from refsync.errors import RefsyncError, RemoteError, ZoteroError
 from refsync.hookspecs import Matcher
-from refsync.journal import WriteJournal, new_item_key
 from refsync.matching.index import MatchSettings
 from refsync.matching.library import find_existing
 from refsync.model import Reference
 from refsync.model.schema import fit_to_schema
+from refsync.zotero.journal import WriteJournal, new_item_key
 
 __all__ = ["Candidate", "LibraryWriter", "ObjectResult", "Outcome", "add_references"]
 

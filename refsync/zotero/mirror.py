@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from refsync.errors import RefsyncError, ZoteroError
 from refsync.model import Collection, Reference
 from refsync.util.gc import cyclic_gc_paused
-from refsync.zotero import Page, ZoteroClient
+from refsync.zotero.client import Page, ZoteroClient
 
 __all__ = ["LibraryView", "Mirror", "SyncStats", "sync_mirror"]
 

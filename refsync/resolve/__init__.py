@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from refsync.cache import WorkCache
 from refsync.errors import InvalidDOIError, NotFoundError, RefsyncError
 from refsync.hookspecs import Resolver
 from refsync.model import Reference
 from refsync.model.doi import extract_dois, normalize_doi
+from refsync.resolve.cache import WorkCache
 
 __all__ = ["Resolution", "resolve_inputs"]
 

@@ -1,7 +1,8 @@
 """A read-only library from a snapshot file, for pulls without network or API key (CI, archives).
 
 The document is ``{"library": "user:0", "version": N, "collections": [...], "items": [...]}``
-holding Zotero API objects (or just their ``data``). Satisfies :class:`refsync.mirror.LibraryView`.
+holding Zotero API objects (or just their ``data``).
+Satisfies :class:`refsync.zotero.mirror.LibraryView`.
 """
 
 from __future__ import annotations
