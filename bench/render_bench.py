@@ -46,8 +46,10 @@ from bibtexparser.bibdatabase import BibDatabase  # noqa: E402
 from bibtexparser.bwriter import BibTexWriter  # noqa: E402
 from test_bbt_fixtures import BBT, bbt_reference, load_items  # noqa: E402
 
+from refsync.__version__ import __version__  # noqa: E402
+from refsync.bib.vocabulary import ENTRY_TYPES  # noqa: E402
 from refsync.builtin.bbt_keys import BBTDefault  # noqa: E402
-from refsync.builtin.bibtex import ENTRY_TYPES, BibExporter  # noqa: E402
+from refsync.builtin.bibtex import BibExporter  # noqa: E402
 from refsync.config import Target  # noqa: E402
 from refsync.model import Reference  # noqa: E402
 from refsync.pull import Pull, plan_pull  # noqa: E402
@@ -256,9 +258,12 @@ def stage_together(setup: Setup) -> int:
 
 
 def _pull(setup: Setup, lock: Lock) -> bool:
+    path = setup.folder / "references.bib"
     plan = plan_pull(Target(output="references.bib"), items=setup.view.items(),
-                     collections=[], path=setup.folder / "references.bib", lock=lock,
-                     exporter=BibExporter("bibtex"), formatter=BBTDefault(), source="snapshot")
+                     collections=[], path=path,
+                     current=path.read_text(encoding="utf-8") if path.is_file() else None,
+                     lock=lock, exporter=BibExporter("bibtex"), formatter=BBTDefault(),
+                     source="snapshot", producer=f"refsync {__version__}")
     setup.lock = lock
     pull = Pull([plan], lock, setup.folder / "refsync.lock")
     changed = bool(pull.stale)

@@ -6,9 +6,9 @@ adapters) is imported on first use, so ``import refsync`` stays cheap for plugin
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
+from refsync.__version__ import __version__
 from refsync.config import Settings, Target, load_settings
 from refsync.errors import (
     ConfigError,
@@ -28,11 +28,6 @@ from refsync.model.doi import extract_dois, normalize_doi
 
 if TYPE_CHECKING:
     from refsync.app import Refsync
-
-try:
-    __version__ = version("refsync")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
 
 __all__ = [
     "ConfigError",

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from refsync.__version__ import __version__
 from refsync.add import Candidate, ObjectResult, Outcome, add_references
 from refsync.bib.reader import parse_bib
 from refsync.config import Settings, Target, load_settings, save_user_setting
@@ -104,15 +105,18 @@ class Refsync:
         items = (view.items_in(collection_keys(target.collection, collections,
                                                target.subcollections))
                  if target.collection and not target.tags else view.items())
+        path = self.project_dir / target.output
         return plan_pull(
             target,
             items=items,
             collections=collections,
-            path=self.project_dir / target.output,
+            path=path,
+            current=path.read_text(encoding="utf-8") if path.is_file() else None,
             lock=lock,
             exporter=self.registry.exporter(target.format or self.settings.format),
             formatter=self.registry.key_formatter(self.settings.citekey),
             source=target.snapshot or view.library,
+            producer=f"refsync {__version__}",
             force=force,
         )
 

@@ -12,9 +12,10 @@ import pytest
 
 from refsync.bib import reader as bibimport
 from refsync.bib.reader import BibImport, parse_bib
-from refsync.builtin.bibtex import ENTRY_TYPES, render_entry
-from refsync.builtin.jsonformats import base_fields
+from refsync.bib.vocabulary import ENTRY_TYPES
+from refsync.builtin.bibtex import render_entry
 from refsync.model import Creator, Reference
+from refsync.model.schema import base_fields
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BBT = FIXTURES / "bbt"

@@ -9,7 +9,8 @@ import pytest
 from test_bbt_fixtures import parse_bib
 
 from refsync.bib.latex import safety_problems
-from refsync.builtin.bibtex import ENTRY_TYPES, BibExporter, register_exporters, render_entry
+from refsync.bib.vocabulary import ENTRY_TYPES
+from refsync.builtin.bibtex import BibExporter, register_exporters, render_entry
 from refsync.config import Settings
 from refsync.model import Creator, Reference
 from refsync.plugins import Registry, make_plugin_manager

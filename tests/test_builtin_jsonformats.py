@@ -12,12 +12,11 @@ from refsync.builtin.jsonformats import (
     CSL_TYPE,
     CslJsonExporter,
     ZoteroJsonExporter,
-    base_fields,
-    primary_creator,
     register_exporters,
 )
 from refsync.config import Settings
 from refsync.model import Creator, Reference
+from refsync.model.schema import base_fields, primary_creator
 
 CHAPTER = Reference(
     "bookSection",

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from refsync.builtin.crossref_mapping import (
+from refsync.builtin.crossref.mapping import (
     clean_abstract,
     clean_title,
     item_type_of,

@@ -19,8 +19,9 @@ from refsync.util.gc import cyclic_gc_paused
 
 def _plan(tmp_path: Path) -> None:
     plan_pull(Target(output="refs.bib"), items=[Reference("book", {"title": "T"}, key="K1")],
-              collections=[], path=tmp_path / "refs.bib", lock=Lock(),
-              exporter=BibExporter("bibtex"), formatter=BBTDefault(), source="test")
+              collections=[], path=tmp_path / "refs.bib", current=None, lock=Lock(),
+              exporter=BibExporter("bibtex"), formatter=BBTDefault(), source="test",
+              producer="refsync test")
 
 
 @pytest.mark.parametrize("enabled", [True, False])

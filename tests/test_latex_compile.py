@@ -70,7 +70,7 @@ def corpus() -> list[Reference]:
     refs = [bbt_reference(item) for path in sorted(BBT.glob("*.json"))
             for item in load_items(path)]
     try:
-        mapping = importlib.import_module("refsync.builtin.crossref_mapping")
+        mapping = importlib.import_module("refsync.builtin.crossref.mapping")
     except ModuleNotFoundError:  # being written by another engineer; compile the rest
         mapping = None
     if mapping is not None:

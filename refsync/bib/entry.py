@@ -1,6 +1,6 @@
 """One parsed BibTeX/BibLaTeX entry (field name → LaTeX value) as a Zotero-schema Reference.
 
-Entry types are :data:`refsync.builtin.bibtex.ENTRY_TYPES` read backwards, plus the aliases
+Entry types are :data:`refsync.bib.vocabulary.ENTRY_TYPES` read backwards, plus the aliases
 both dialects allow; what Zotero has no field for goes to Extra as ``tex.field: value`` and the
 citation key as ``Citation Key: key``, the lines Better BibTeX writes, so nothing is lost.
 Pure: no I/O.
@@ -12,12 +12,12 @@ import re
 from collections.abc import Iterator, Mapping
 
 from refsync.bib.decode import decode_latex, split_names
-from refsync.builtin.bibtex import ENTRY_TYPES, LANGIDS
-from refsync.builtin.jsonformats import primary_creator
+from refsync.bib.vocabulary import ENTRY_TYPES, LANGIDS
 from refsync.errors import InvalidDOIError
 from refsync.model import Reference, parse_date
 from refsync.model.doi import normalize_doi
 from refsync.model.identifiers import normalize_arxiv
+from refsync.model.schema import primary_creator
 
 __all__ = ["item_type_of", "to_reference"]
 

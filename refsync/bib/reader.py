@@ -3,7 +3,7 @@
 The file is split into entries here (brace- and quote-aware, ``@`` anywhere) and each entry is
 parsed with bibtexparser 1.4; ``@string`` macros from anywhere in the file apply to every entry,
 and ``crossref`` children inherit their parent's missing fields as BibTeX and biber do. Types
-come from the writer's own table (:data:`refsync.builtin.bibtex.ENTRY_TYPES`) read backwards.
+come from the writer's own table (:data:`refsync.bib.vocabulary.ENTRY_TYPES`) read backwards.
 Pure: takes text, returns records; no I/O, no terminal.
 """
 

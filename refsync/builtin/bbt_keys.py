@@ -13,10 +13,10 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from refsync.builtin.jsonformats import primary_creator
 from refsync.config import Settings
 from refsync.hookspecs import KeyFormatter, hookimpl
 from refsync.model import Creator, Reference
+from refsync.model.schema import primary_creator
 
 __all__ = ["SKIP_WORDS", "BBTDefault", "first_creator", "title_words"]
 

@@ -24,56 +24,16 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 
 from refsync.bib.latex import all_safe, escape, rich_text, safety_problems, verbatim
-from refsync.builtin.jsonformats import base_fields, primary_creator
+from refsync.bib.vocabulary import ENTRY_TYPES, LANGIDS
 from refsync.config import Settings
 from refsync.hookspecs import Exporter, hookimpl
 from refsync.model import Reference, parse_date
+from refsync.model.schema import base_fields, primary_creator
 from refsync.util.charmap import LazyTable
 from refsync.util.gc import cyclic_gc_paused
 
 __all__ = ["BibExporter", "render_entries", "render_entry"]
 
-# Zotero item type → (BibTeX, BibLaTeX) entry type. BBT's map (anchors (c)) where it names one;
-# the rest use the BibLaTeX data-model type for the medium (blx-dm.def) and @misc for BibTeX.
-ENTRY_TYPES = {
-    "journalArticle": ("article", "article"),
-    "magazineArticle": ("article", "article"),
-    "newspaperArticle": ("article", "article"),
-    "book": ("book", "book"),
-    "bookSection": ("incollection", "incollection"),
-    "conferencePaper": ("inproceedings", "inproceedings"),
-    "thesis": ("phdthesis", "thesis"),
-    "report": ("techreport", "report"),
-    "manuscript": ("unpublished", "unpublished"),
-    "patent": ("patent", "patent"),
-    "preprint": ("misc", "online"),
-    "webpage": ("misc", "online"),
-    "blogPost": ("misc", "online"),
-    "forumPost": ("misc", "online"),
-    "computerProgram": ("misc", "software"),
-    "dataset": ("misc", "dataset"),
-    "encyclopediaArticle": ("article", "inreference"),
-    "dictionaryEntry": ("misc", "inreference"),
-    "case": ("misc", "jurisdiction"),
-    "hearing": ("misc", "jurisdiction"),
-    "statute": ("misc", "legislation"),
-    "bill": ("misc", "legislation"),
-    "standard": ("misc", "standard"),
-    "presentation": ("misc", "unpublished"),
-    "letter": ("misc", "letter"),
-    "email": ("misc", "letter"),
-    "instantMessage": ("misc", "letter"),
-    "artwork": ("misc", "artwork"),
-    "audioRecording": ("misc", "audio"),
-    "podcast": ("misc", "audio"),
-    "radioBroadcast": ("misc", "audio"),
-    "film": ("misc", "movie"),
-    "videoRecording": ("misc", "video"),
-    "tvBroadcast": ("misc", "video"),
-    "interview": ("misc", "misc"),
-    "map": ("misc", "misc"),
-    "document": ("misc", "misc"),
-}
 _ARTICLES = {"journalArticle", "magazineArticle", "newspaperArticle"}
 _CONTAINED = {"bookSection", "conferencePaper", "encyclopediaArticle", "dictionaryEntry"}
 
@@ -85,18 +45,6 @@ FIELD_ORDER = (
     "eprinttype", "archiveprefix", "isbn", "issn", "doi", "url", "urldate", "langid", "abstract",
 )
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-# ISO 639 codes and English names → babel/polyglossia names, for biblatex's ``langid``.
-LANGIDS = {
-    "en": "english", "en-us": "american", "en-gb": "british", "en-au": "australian",
-    "en-ca": "canadian", "en-nz": "newzealand", "de": "ngerman", "de-de": "ngerman",
-    "de-at": "naustrian", "de-ch": "nswissgerman", "fr": "french", "es": "spanish",
-    "it": "italian", "nl": "dutch", "pt": "portuguese", "pt-br": "brazilian", "sv": "swedish",
-    "da": "danish", "no": "norsk", "nb": "norsk", "nn": "nynorsk", "fi": "finnish",
-    "pl": "polish", "cs": "czech", "ru": "russian", "el": "greek", "tr": "turkish",
-    "hu": "hungarian", "ja": "japanese", "ca": "catalan", "la": "latin",
-    "german": "ngerman", "english": "english", "french": "french", "spanish": "spanish",
-    "italian": "italian", "dutch": "dutch", "portuguese": "portuguese", "norsk": "norsk",
-}
 _KEY = re.compile(r"[\w:./+-]+")  # what refsync.pull.keys.sanitize_key lets through
 # not starting inside a run of spaces, which would rescan the run from each of its spaces
 _DASHES = re.compile(r"(?!(?<=\s)\s)\s*[-\u2010-\u2015\u2212]+\s*")

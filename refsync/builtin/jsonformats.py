@@ -1,9 +1,7 @@
 """Built-in exporters ``csljson`` (CSL-JSON for pandoc/citeproc) and ``json`` (Zotero item data).
 
-Also home of the Zotero-schema facts the writers share: base fields and primary creator types.
-All tables are copied from Zotero's ``schema.json`` (``itemTypes[].fields[].baseField``,
-``creatorTypes[].primary`` and the ``csl`` block), so CSL output matches what Zotero itself
-produces for the same item.
+The CSL tables are copied from the ``csl`` block of Zotero's ``schema.json``
+(zotero/zotero-schema), so CSL output matches what Zotero itself produces for the same item.
 """
 
 from __future__ import annotations
@@ -14,46 +12,13 @@ from typing import Any
 
 from refsync.config import Settings
 from refsync.hookspecs import Exporter, hookimpl
-from refsync.model import Creator, Reference, extra_lines, parse_date
+from refsync.model import Creator, Reference, parse_date
+from refsync.model.schema import base_fields, primary_creator
 
-__all__ = [
-    "BASE_FIELD", "CslJsonExporter", "ZoteroJsonExporter", "base_fields", "primary_creator",
-    "to_csl",
-]
+__all__ = ["CslJsonExporter", "ZoteroJsonExporter", "to_csl"]
 
-# schema.json: type-specific field → the base field it specialises.
-BASE_FIELD = {
-    **dict.fromkeys(["court", "issuingAuthority", "legislativeBody", "organization"], "authority"),
-    **dict.fromkeys(["dateDecided", "dateEnacted", "issueDate"], "date"),
-    **dict.fromkeys(["artworkMedium", "audioFileType", "audioRecordingFormat", "format",
-                     "interviewMedium", "videoRecordingFormat"], "medium"),
-    **dict.fromkeys(["archiveID", "billNumber", "docketNumber", "documentNumber",
-                     "episodeNumber", "identifier", "patentNumber", "publicLawNumber",
-                     "reportNumber"], "number"),
-    **dict.fromkeys(["codePages", "firstPage"], "pages"),
-    "repositoryLocation": "place",
-    **dict.fromkeys(["blogTitle", "bookTitle", "dictionaryTitle", "encyclopediaTitle",
-                     "forumTitle", "proceedingsTitle", "programTitle", "websiteTitle"],
-                    "publicationTitle"),
-    **dict.fromkeys(["company", "distributor", "institution", "label", "network", "repository",
-                     "studio", "university"], "publisher"),
-    "legalStatus": "status",
-    **dict.fromkeys(["caseName", "nameOfAct", "subject"], "title"),
-    **dict.fromkeys(["genre", "letterType", "manuscriptType", "mapType", "postType",
-                     "presentationType", "reportType", "thesisType", "websiteType"], "type"),
-    **dict.fromkeys(["codeVolume", "reporterVolume"], "volume"),
-}
 
-_BASE_NAMES = frozenset(BASE_FIELD.values())
 
-# schema.json: the primary creator type of each item type, where it is not ``author``.
-PRIMARY_CREATOR = {
-    "artwork": "artist", "audioRecording": "performer", "bill": "sponsor",
-    "computerProgram": "programmer", "film": "director", "hearing": "contributor",
-    "interview": "interviewee", "map": "cartographer", "patent": "inventor",
-    "podcast": "podcaster", "presentation": "presenter", "radioBroadcast": "director",
-    "tvBroadcast": "director", "videoRecording": "director",
-}
 
 # schema.json ``csl.types``, inverted: Zotero item type → CSL type.
 CSL_TYPE = {
@@ -105,36 +70,8 @@ CSL_NAME = {
 }
 
 
-# Extra lines ``Label: value`` that Zotero reads as fields an item type lacks (a book's DOI);
-# labels are CSL variable names (Zotero KB "item_types_and_fields", citing fields from Extra).
-EXTRA_FIELDS = {"doi": "DOI", "publisher": "publisher", "publisher-place": "place",
-                "isbn": "ISBN", "issn": "ISSN", "url": "url"}
 
 
-def base_fields(ref: Reference) -> dict[str, str]:
-    """The record's fields under their base names (``university`` → ``publisher`` …).
-
-    Zotero's API uses type-specific names while BBT JSON and CSL mappings use base names;
-    writers read base names only, so both inputs render the same. A base name already present
-    wins over a specialised one; fields still missing are taken from ``Label: value`` lines in
-    Extra, as Zotero itself does.
-    """
-    fields = dict(ref.fields)
-    if not BASE_FIELD.keys().isdisjoint(fields):  # most records use base names only
-        fields = {}
-        for name, value in ref.fields.items():
-            fields.setdefault(BASE_FIELD.get(name, name), value)
-        fields.update({k: v for k, v in ref.fields.items() if k in _BASE_NAMES})
-    if extra := fields.get("extra"):
-        for label, value in extra_lines(extra):
-            if name := EXTRA_FIELDS.get(label.lower().replace(" ", "-"), ""):
-                fields.setdefault(name, value)
-    return fields
-
-
-def primary_creator(item_type: str) -> str:
-    """The creator type Zotero treats as the author of this item type."""
-    return PRIMARY_CREATOR.get(item_type, "author")
 
 
 def _csl_name(creator: Creator) -> dict[str, str]:

@@ -1,17 +1,21 @@
-"""Zotero's item schema as far as refsync writes items: which fields and creator types each
-item type accepts (schema v41, zotero/zotero-schema; the Web API refuses anything else with
-400 "'X' is not a valid field for type 'Y'"), and fitting a record to it before a write.
+"""Zotero's item schema (schema v41, zotero/zotero-schema ``schema.json``), the one home of its
+facts in refsync: which fields and creator types each item type accepts (the Web API refuses
+anything else with 400 "'X' is not a valid field for type 'Y'"), which base field a
+type-specific field specialises, and which creator type counts as an item type's author.
 
-Pure data and one pure function.
+Pure data and pure functions.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from refsync.model import Reference
+from refsync.model.reference import Reference, extra_lines
 
-__all__ = ["CREATOR_TYPES", "ITEM_FIELDS", "fit_to_schema"]
+__all__ = [
+    "BASE_FIELD", "CREATOR_TYPES", "ITEM_FIELDS", "base_fields", "fit_to_schema",
+    "primary_creator",
+]
 
 
 def _fields(names: str) -> frozenset[str]:
@@ -147,3 +151,69 @@ def fit_to_schema(ref: Reference) -> Reference:
     creators = tuple(c if c.creator_type in roles else replace(c, creator_type=fallback)
                      for c in ref.creators)
     return replace(ref, fields=fields, creators=creators)
+
+
+# schema.json: type-specific field → the base field it specialises.
+BASE_FIELD = {
+    **dict.fromkeys(["court", "issuingAuthority", "legislativeBody", "organization"], "authority"),
+    **dict.fromkeys(["dateDecided", "dateEnacted", "issueDate"], "date"),
+    **dict.fromkeys(["artworkMedium", "audioFileType", "audioRecordingFormat", "format",
+                     "interviewMedium", "videoRecordingFormat"], "medium"),
+    **dict.fromkeys(["archiveID", "billNumber", "docketNumber", "documentNumber",
+                     "episodeNumber", "identifier", "patentNumber", "publicLawNumber",
+                     "reportNumber"], "number"),
+    **dict.fromkeys(["codePages", "firstPage"], "pages"),
+    "repositoryLocation": "place",
+    **dict.fromkeys(["blogTitle", "bookTitle", "dictionaryTitle", "encyclopediaTitle",
+                     "forumTitle", "proceedingsTitle", "programTitle", "websiteTitle"],
+                    "publicationTitle"),
+    **dict.fromkeys(["company", "distributor", "institution", "label", "network", "repository",
+                     "studio", "university"], "publisher"),
+    "legalStatus": "status",
+    **dict.fromkeys(["caseName", "nameOfAct", "subject"], "title"),
+    **dict.fromkeys(["genre", "letterType", "manuscriptType", "mapType", "postType",
+                     "presentationType", "reportType", "thesisType", "websiteType"], "type"),
+    **dict.fromkeys(["codeVolume", "reporterVolume"], "volume"),
+}
+
+_BASE_NAMES = frozenset(BASE_FIELD.values())
+
+# schema.json: the primary creator type of each item type, where it is not ``author``.
+PRIMARY_CREATOR = {
+    "artwork": "artist", "audioRecording": "performer", "bill": "sponsor",
+    "computerProgram": "programmer", "film": "director", "hearing": "contributor",
+    "interview": "interviewee", "map": "cartographer", "patent": "inventor",
+    "podcast": "podcaster", "presentation": "presenter", "radioBroadcast": "director",
+    "tvBroadcast": "director", "videoRecording": "director",
+}
+
+# Extra lines ``Label: value`` that Zotero reads as fields an item type lacks (a book's DOI);
+# labels are CSL variable names (Zotero KB "item_types_and_fields", citing fields from Extra).
+EXTRA_FIELDS = {"doi": "DOI", "publisher": "publisher", "publisher-place": "place",
+                "isbn": "ISBN", "issn": "ISSN", "url": "url"}
+
+
+def base_fields(ref: Reference) -> dict[str, str]:
+    """The record's fields under their base names (``university`` → ``publisher`` …).
+
+    Zotero's API uses type-specific names while BBT JSON and CSL mappings use base names;
+    writers read base names only, so both inputs render the same. A base name already present
+    wins over a specialised one; fields still missing are taken from ``Label: value`` lines in
+    Extra, as Zotero itself does.
+    """
+    fields = dict(ref.fields)
+    if not BASE_FIELD.keys().isdisjoint(fields):  # most records use base names only
+        fields = {}
+        for name, value in ref.fields.items():
+            fields.setdefault(BASE_FIELD.get(name, name), value)
+        fields.update({k: v for k, v in ref.fields.items() if k in _BASE_NAMES})
+    if extra := fields.get("extra"):
+        for label, value in extra_lines(extra):
+            if name := EXTRA_FIELDS.get(label.lower().replace(" ", "-"), ""):
+                fields.setdefault(name, value)
+    return fields
+
+
+def primary_creator(item_type: str) -> str:
+    """The creator type Zotero treats as the author of this item type."""
+    return PRIMARY_CREATOR.get(item_type, "author")

@@ -12,7 +12,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from refsync import __version__
 from refsync.config import Target
 from refsync.errors import SyncConflictError
 from refsync.hookspecs import Exporter, KeyFormatter
@@ -95,10 +94,12 @@ def plan_pull(
     items: Iterable[Reference],
     collections: Sequence[Collection],
     path: Path,
+    current: str | None,
     lock: Lock,
     exporter: Exporter,
     formatter: KeyFormatter,
     source: str,
+    producer: str,
     force: bool = False,
 ) -> PullPlan:
     """Work out the new file for ``target`` without touching anything.
@@ -107,18 +108,22 @@ def plan_pull(
     new keys avoid every key the lock ever gave out and every hand-written entry, so no key ever
     changes or moves to another item. ``lock.keys`` is updated in place.
 
+    :param current: the text of the file at ``path`` now (``None`` when there is none); the
+        caller reads it, so planning touches no file.
+    :param producer: ``refsync <version>``: with the exporter's name it says which writer made
+        the file, and only that writer's entries are reused unchanged.
+
     :raises SyncConflictError: when a hand edit and a Zotero change hit the same entry.
     :raises BibParseError: when the current file cannot be split safely.
     """
     chosen = select_items(target, items, collections)
-    current = path.read_text(encoding="utf-8") if path.is_file() else None
     is_bib = exporter.name in _BIB_FORMATS
     blocks = split_bib(current, str(path)) if (current is not None and is_bib) else None
     base = lock.targets.get(target.output, {})
     # keys of hand-written entries are not given out, once refsync knows which entries are its own
     reserved = set(blocks.entries) if (blocks and base) else set()
     keyed = _keys_for(chosen, lock, formatter, reserved)
-    writer = f"refsync {__version__} {exporter.name}"
+    writer = f"{producer} {exporter.name}"
     unchanged = (blocks.entries if blocks and lock.writers.get(target.output) == writer else {})
     ordered = dict(sorted(keyed.items()))
     if is_bib:

@@ -22,7 +22,7 @@ from urllib.parse import quote, quote_plus, urlsplit
 
 import httpx2
 
-from refsync.builtin.crossref_mapping import work_to_reference
+from refsync.builtin.crossref.mapping import work_to_reference
 from refsync.config import CrossrefSettings, Settings
 from refsync.errors import CrossrefError, NotFoundError, RefsyncError
 from refsync.hookspecs import Resolver, hookimpl
