@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import pluggy
 
-from refsync.config import Settings
 from refsync.errors import RefsyncError
 from refsync.model import Reference
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # named in signatures only: the contract does not load settings
     import click
+
+    from refsync.config import Settings
 
 __all__ = [
     "Exporter",

@@ -7,7 +7,8 @@ client to it) and the matchers; never builds adapters itself.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -17,7 +18,6 @@ from refsync.matching.index import MatchSettings
 from refsync.matching.library import find_existing
 from refsync.model import Reference
 from refsync.model.schema import fit_to_schema
-from refsync.zotero.journal import WriteJournal, new_item_key
 
 __all__ = ["Candidate", "LibraryWriter", "ObjectResult", "Outcome", "add_references"]
 
@@ -60,6 +60,17 @@ class ObjectResult:
     message: str = ""
 
 
+class Journal(Protocol):
+    """Creates announced before they are sent (see ``refsync.zotero.journal.WriteJournal``):
+    whatever is recorded survives a crash until it is settled."""
+
+    def record(self, payloads: Iterable[Mapping[str, Any]]) -> None: ...
+
+    def pending(self) -> list[dict[str, Any]]: ...
+
+    def settle(self, keys: Iterable[str]) -> None: ...
+
+
 class LibraryWriter(Protocol):
     """The library as the use case needs it: current records, a refresh, and batched writes
     that carry ``If-Unmodified-Since-Version`` and a ``Zotero-Write-Token``."""
@@ -75,6 +86,15 @@ class LibraryWriter(Protocol):
         ...
 
 
+_KEY_CHARS = "23456789ABCDEFGHIJKLMNPQRSTUVWXYZ"  # the dataserver's item-key alphabet
+
+
+def new_item_key() -> str:
+    """A Zotero item key made here, so a create sent twice names the same item (the second
+    answers 412 instead of making a twin)."""
+    return "".join(secrets.choice(_KEY_CHARS) for _ in range(8))
+
+
 @dataclass
 class _Plan:
     outcomes: dict[int, Outcome] = field(default_factory=dict)
@@ -86,7 +106,7 @@ class _Plan:
 def add_references(
     candidates: Sequence[Candidate],
     library: LibraryWriter,
-    journal: WriteJournal,
+    journal: Journal,
     *,
     matchers: Sequence[Matcher] = (),
     match_settings: MatchSettings | None = None,
@@ -132,7 +152,7 @@ def add_references(
     return [done[i] for i in range(len(candidates))]
 
 
-def _reconcile(library: LibraryWriter, journal: WriteJournal) -> None:
+def _reconcile(library: LibraryWriter, journal: Journal) -> None:
     pending = journal.pending()
     if not pending:
         return
@@ -176,7 +196,7 @@ def _decide(candidates: Sequence[Candidate], todo: Sequence[int], records: list[
     return plan
 
 
-def _carry_out(plan: _Plan, library: LibraryWriter, journal: WriteJournal,
+def _carry_out(plan: _Plan, library: LibraryWriter, journal: Journal,
                done: dict[int, Outcome]) -> None:
     """Send creates then updates, batch by batch; outcomes of finished batches are kept even
     when a later batch hits a 412 and the rest is decided again."""

@@ -1,21 +1,32 @@
 """Use case: pasted DOIs (any form, or free text holding several) to References.
 
 Goes through the cache, then the resolvers in order, asking each only for what is still
-unknown. Imports only the leaves (model, doi, errors, config, cache) and hookspecs.
+unknown. The cache comes in as a :class:`WorkStore` (``resolve.cache.WorkCache`` is the one the
+app opens).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from refsync.errors import InvalidDOIError, NotFoundError, RefsyncError
 from refsync.hookspecs import Resolver
 from refsync.model import Reference
 from refsync.model.doi import extract_dois, normalize_doi
-from refsync.resolve.cache import WorkCache
 
-__all__ = ["Resolution", "resolve_inputs"]
+__all__ = ["Resolution", "WorkStore", "resolve_inputs"]
+
+
+class WorkStore(Protocol):
+    """Works already resolved, per resolver: a fresh one costs no request."""
+
+    def lookup(self, resolver: str, dois: Iterable[str]) -> Mapping[str, Reference | NotFoundError]:
+        """The fresh records (or remembered not-founds) among ``dois``."""
+        ...
+
+    def store(self, resolver: str, results: Mapping[str, Reference | RefsyncError]) -> None: ...
 
 #: DOIs handed to a resolver per call, so progress moves during long runs; a multiple of the
 #: default Crossref batch (60) so chunking adds no request
@@ -39,7 +50,7 @@ class Resolution:
 def resolve_inputs(
     inputs: Sequence[str],
     resolvers: Sequence[Resolver],
-    cache: WorkCache | None,
+    cache: WorkStore | None,
     *,
     refresh: bool = False,
     progress: Callable[[int], None] | None = None,
@@ -82,7 +93,7 @@ def _dois_in(text: str) -> list[str] | InvalidDOIError:
 def _resolve(
     dois: list[str],
     resolvers: Sequence[Resolver],
-    cache: WorkCache | None,
+    cache: WorkStore | None,
     refresh: bool,
     progress: Callable[[int], None],
 ) -> dict[str, Reference | RefsyncError]:

@@ -1,27 +1,21 @@
 """Writes announced before they are sent, so a crash or timeout never leads to a second copy.
 
-Every new item gets its Zotero key on this machine (the Web API accepts client keys with
-``version: 0``; a repeat of a create that already landed then fails with 412 instead of creating
-a twin). The key and payload are stored and fsync'd here first; the next run reconciles them
-with the library before it sends anything else. Adapter for the local file system.
+Every new item gets its Zotero key on this machine (``refsync.add.new_item_key``; the Web API
+accepts client keys with ``version: 0``, and a repeat of a create that already landed then fails
+with 412 instead of creating a twin). The key and payload are stored and fsync'd here first;
+the next run reconciles them with the library before it sends anything else. Adapter for the
+local file system; the add use case sees it as ``refsync.add.Journal``.
 """
 
 from __future__ import annotations
 
 import json
-import secrets
 import sqlite3
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["WriteJournal", "new_item_key"]
-
-_KEY_CHARS = "23456789ABCDEFGHIJKLMNPQRSTUVWXYZ"  # the dataserver's key alphabet
-
-
-def new_item_key() -> str:
-    return "".join(secrets.choice(_KEY_CHARS) for _ in range(8))
+__all__ = ["WriteJournal"]
 
 
 class WriteJournal:
