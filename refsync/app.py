@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from refsync.__version__ import __version__
 from refsync.add import Candidate, ObjectResult, Outcome, add_references
@@ -20,7 +20,7 @@ from refsync.errors import BibParseError, ConfigError
 from refsync.matching.index import Group
 from refsync.matching.library import duplicate_groups
 from refsync.model import Reference
-from refsync.plugins import Registry, make_plugin_manager
+from refsync.plugins import PluginInfo, Registry, make_plugin_manager, plugin_infos
 from refsync.pull import Pull, PullPlan, plan_pull
 from refsync.pull.keys import assign_keys
 from refsync.pull.lock import LOCK_FILE, Lock
@@ -33,6 +33,9 @@ from refsync.zotero.journal import WriteJournal
 from refsync.zotero.mirror import LibraryView, Mirror, sync_mirror
 from refsync.zotero.snapshot import SnapshotLibrary
 
+if TYPE_CHECKING:  # the manager is built in refsync.plugins; the app only holds it
+    import pluggy
+
 __all__ = ["Refsync"]
 
 
@@ -42,6 +45,7 @@ class Refsync:
 
     settings: Settings
     registry: Registry
+    plugin_manager: pluggy.PluginManager | None = None
 
     @classmethod
     def from_config(
@@ -52,10 +56,20 @@ class Refsync:
         overrides: Mapping[str, Any] | None = None,
         environ: Mapping[str, str] | None = None,
         entrypoints: bool = True,
+        plugins: pluggy.PluginManager | None = None,
     ) -> Refsync:
+        """Settings from the usual places, objects from every plugin.
+
+        :param plugins: a manager already built (the CLI's, which also added the plugins'
+            commands), so plugins load once per run; built here when not given.
+        """
         settings = load_settings(project=project, cwd=cwd, overrides=overrides, environ=environ)
-        pm = make_plugin_manager(entrypoints=entrypoints)
-        return cls(settings, Registry.from_plugin_manager(pm, settings))
+        pm = plugins or make_plugin_manager(entrypoints=entrypoints, environ=environ)
+        return cls(settings, Registry.from_plugin_manager(pm, settings), pm)
+
+    def plugins(self) -> list[PluginInfo]:
+        """The plugins this run loaded, where they come from and what each brings."""
+        return plugin_infos(self.plugin_manager, self.registry) if self.plugin_manager else []
 
     def resolve(
         self,

@@ -65,12 +65,12 @@ def cli(ctx: click.Context, config: Path | None, mailto: str | None, verbose: bo
     """Keep a LaTeX manuscript's bibliography in step with Zotero."""
     logging.basicConfig(level=logging.DEBUG if debug else logging.INFO if verbose
                         else logging.WARNING, format="refsync: %(message)s", stream=sys.stderr)
-    ctx.obj = {"project": config, "overrides": {"crossref.mailto": mailto}}
+    ctx.ensure_object(dict).update(project=config, overrides={"crossref.mailto": mailto})
 
 
 def _app(ctx: click.Context, **overrides: Any) -> Refsync:
     root = ctx.find_root().obj
-    return Refsync.from_config(project=root["project"],
+    return Refsync.from_config(project=root["project"], plugins=root.get("plugins"),
                                overrides={**root["overrides"], **overrides})
 
 
@@ -161,19 +161,23 @@ def login(ctx: click.Context, from_stdin: bool) -> None:
 @cli.command()
 @click.pass_context
 def plugins(ctx: click.Context) -> None:
-    """List resolvers, formats, key formulas and matchers, and the plugins that bring them."""
-    app = _app(ctx)
-    registry = app.registry
-    for title, table in (("resolvers", registry.resolvers), ("formats", registry.exporters),
-                         ("citation keys", registry.key_formatters),
-                         ("matchers", registry.matchers)):
-        click.echo(f"{title}: {', '.join(sorted(table)) or '-'}")
+    """List the plugins (name, distribution, version) and what each brings."""
+    for info in _app(ctx).plugins():
+        click.echo(f"{info.name}  ({info.distribution} {info.version})")
+        for provided in info.provides:
+            click.echo(f"  {provided}")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the console script; plugins may add commands here."""
-    make_plugin_manager().hook.register_commands(cli=cli)
-    cli.main(args=list(argv) if argv is not None else None, prog_name="refsync")
+    try:
+        pm = make_plugin_manager()
+    except RefsyncError as exc:  # no command can run without its plugins
+        click.echo(f"Error: {_error_line(exc)}", err=True)
+        sys.exit(exc.exit_code)
+    pm.hook.register_commands(cli=cli)
+    cli.main(args=list(argv) if argv is not None else None, prog_name="refsync",
+             obj={"plugins": pm})
 
 
 def _toml_string(value: str) -> str:
