@@ -107,9 +107,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder holding the example plugin as pip installs it, and a plugin that cannot be
     imported (a distribution whose module raises), each with its entry point."""
     target = tmp_path_factory.mktemp("site")
+    source = shutil.copytree(EXAMPLE, tmp_path_factory.mktemp("build") / EXAMPLE.name)
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
                     "--no-build-isolation", "--no-index", "--target", str(target),
-                    str(EXAMPLE)], check=True, capture_output=True, timeout=300)
+                    str(source)], check=True, capture_output=True, timeout=300)
     return target
 
 
