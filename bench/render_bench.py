@@ -56,6 +56,7 @@ from refsync.pull import Pull, plan_pull  # noqa: E402
 from refsync.pull.keys import assign_keys  # noqa: E402
 from refsync.pull.lock import Lock  # noqa: E402
 from refsync.util.atomic import write_atomic  # noqa: E402
+from refsync.util.gc import cyclic_gc_paused  # noqa: E402
 from refsync.zotero.snapshot import SnapshotLibrary  # noqa: E402
 
 # ---------------------------------------------------------------------------------------------
@@ -330,7 +331,8 @@ def child(stage: str, n: int, seed: int, folder: Path, trace: bool) -> dict[str,
     if trace:
         tracemalloc.start()
     cpu = time.process_time()
-    count = action(setup)
+    with cyclic_gc_paused():  # as refsync's CLI runs every command
+        count = action(setup)
     cpu = time.process_time() - cpu
     peak = tracemalloc.get_traced_memory()[1] if trace else 0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

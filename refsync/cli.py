@@ -24,6 +24,7 @@ from refsync.errors import RefsyncError
 from refsync.model.doi import extract_dois
 from refsync.plugins import make_plugin_manager
 from refsync.util.atomic import write_atomic
+from refsync.util.gc import cyclic_gc_paused
 
 __all__ = ["main"]
 
@@ -176,8 +177,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         click.echo(f"Error: {_error_line(exc)}", err=True)
         sys.exit(exc.exit_code)
     pm.hook.register_commands(cli=cli)
-    cli.main(args=list(argv) if argv is not None else None, prog_name="refsync",
-             obj={"plugins": pm})
+    with cyclic_gc_paused():  # refsync owns this process: see refsync.util.gc
+        cli.main(args=list(argv) if argv is not None else None, prog_name="refsync",
+                 obj={"plugins": pm})
 
 
 def _toml_string(value: str) -> str:

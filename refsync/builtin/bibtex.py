@@ -30,7 +30,6 @@ from refsync.hookspecs import Exporter, hookimpl
 from refsync.model import Reference, parse_date
 from refsync.model.schema import base_fields, primary_creator
 from refsync.util.charmap import LazyTable
-from refsync.util.gc import cyclic_gc_paused
 
 __all__ = ["BibExporter", "render_entries", "render_entry"]
 
@@ -369,7 +368,6 @@ class BibExporter:
         """Each entry's text by key, for ``pull``'s per-entry merges."""
         return render_entries(entries, dialect=self.name)
 
-    @cyclic_gc_paused()  # thousands of short-lived containers, no cycles
     def export(self, entries: Mapping[str, Reference]) -> str:
         """Entries in the mapping's order, separated by a blank line, ending in a newline."""
         text = "\n\n".join(self.render_entries(entries).values())

@@ -21,7 +21,6 @@ from refsync.matching.evidence import Decision, MatchSettings, field_decision, s
 from refsync.matching.features import Fingerprint, fingerprint
 from refsync.model import Reference
 from refsync.model.identifiers import SCHEMES
-from refsync.util.gc import cyclic_gc_paused
 
 __all__ = [
     "CoreMatcher",
@@ -175,22 +174,21 @@ class MatchIndex:
         core = next((m.settings for m in given if isinstance(m, CoreMatcher)), MatchSettings())
         self.settings = settings or core
         self.matchers = tuple(m for m in given if not isinstance(m, CoreMatcher))
-        with cyclic_gc_paused():
-            self._items = [fingerprint(r) for r in refs]
-            self._rarity = Counter(chain.from_iterable(set(i.title.tokens) for i in self._items))
-            queued = [fingerprint(r) for r in batch]
-            shared = Counter(item.title.text for item in chain(self._items, queued))
-            # who published under each title held more than once: a series, or copies?
-            self._bylines: dict[str, set[tuple[str, int | None]]] = defaultdict(set)
-            for item in chain(self._items, queued):
-                if shared[item.title.text] > 1:
-                    self._bylines[item.title.text].add(_byline(item))
-            self._copies = Counter((item.title.text, _byline(item)) for item in self._items
-                                   if shared[item.title.text] > 1)
-            self._blocks: dict[tuple[str, ...], list[int]] = defaultdict(list)
-            for i, item in enumerate(self._items):
-                for key in _block_keys(item, self._rarity):
-                    self._blocks[key].append(i)
+        self._items = [fingerprint(r) for r in refs]
+        self._rarity = Counter(chain.from_iterable(set(i.title.tokens) for i in self._items))
+        queued = [fingerprint(r) for r in batch]
+        shared = Counter(item.title.text for item in chain(self._items, queued))
+        # who published under each title held more than once: a series, or copies?
+        self._bylines: dict[str, set[tuple[str, int | None]]] = defaultdict(set)
+        for item in chain(self._items, queued):
+            if shared[item.title.text] > 1:
+                self._bylines[item.title.text].add(_byline(item))
+        self._copies = Counter((item.title.text, _byline(item)) for item in self._items
+                               if shared[item.title.text] > 1)
+        self._blocks: dict[tuple[str, ...], list[int]] = defaultdict(list)
+        for i, item in enumerate(self._items):
+            for key in _block_keys(item, self._rarity):
+                self._blocks[key].append(i)
 
     def __len__(self) -> int:
         return len(self._items)
@@ -331,8 +329,7 @@ def find_duplicate_groups(refs: Iterable[Reference], settings: MatchSettings | N
         related pair keeps the two sets it would bridge apart.
     """
     items = list(refs)
-    with cyclic_gc_paused():  # the links and sets below are as acyclic as the index
-        return _group(items, MatchIndex(items, settings, matchers), versions)
+    return _group(items, MatchIndex(items, settings, matchers), versions)
 
 
 def _group(items: list[Reference], index: MatchIndex, versions: bool) -> list[Group]:

@@ -21,7 +21,6 @@ from refsync.pull.lock import Lock, LockEntry
 from refsync.pull.merge import entry_hash, merge_entries, split_bib
 from refsync.pull.targets import select_items
 from refsync.util.atomic import write_if_changed
-from refsync.util.gc import cyclic_gc_paused
 
 __all__ = ["Pull", "PullPlan", "apply_pull", "plan_pull"]
 
@@ -81,13 +80,11 @@ class Pull:
 
     def apply(self) -> None:
         """Write the planned files (each atomically, only if changed), then the lock."""
-        with cyclic_gc_paused():
-            for plan in self.plans:
-                apply_pull(plan, self.lock)
-            self.lock.save(self.lock_path)
+        for plan in self.plans:
+            apply_pull(plan, self.lock)
+        self.lock.save(self.lock_path)
 
 
-@cyclic_gc_paused()  # keys and rendering: many short-lived containers, no cycles
 def plan_pull(
     target: Target,
     *,

@@ -1,9 +1,10 @@
-"""A pause of Python's cycle collector around bulk work on a whole library.
+"""A pause of Python's cycle collector, for the process that refsync owns: the CLI's.
 
-Loading, keying, rendering and indexing tens of thousands of records for duplicate matching
-allocate millions of containers and create no reference cycles, so the collector finds
-nothing; but its passes walk what the library holds, which was a tenth of a 25,000-entry
-pull, a third of reading the mirror back and some 40 % of indexing 100k records.
+Loading, keying, rendering and indexing tens of thousands of records allocate millions of
+containers and create no reference cycles, so the collector finds nothing, yet its passes walk
+everything the library holds (figures in bench/README.md). The collector belongs to the
+process, so only ``refsync.cli.main`` pauses it; library code never does, and a program that
+embeds refsync decides for itself.
 """
 
 from __future__ import annotations

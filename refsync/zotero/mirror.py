@@ -17,7 +17,6 @@ from typing import Any, Protocol
 
 from refsync.errors import RefsyncError, ZoteroError
 from refsync.model import Collection, Reference
-from refsync.util.gc import cyclic_gc_paused
 from refsync.zotero.client import Page, ZoteroClient
 
 __all__ = ["LibraryView", "Mirror", "SyncStats", "sync_mirror"]
@@ -177,13 +176,12 @@ class Mirror:
     def _references(self, sql: str, params: Iterable[Any]) -> list[Reference]:
         live = {c.key for c in self.collections()}
         refs = []
-        with cyclic_gc_paused():
-            for (raw,) in self._db.execute(sql, tuple(params)):
-                data = json.loads(raw)
-                # deleting a collection does not bump its items' versions (dataserver), so
-                # membership is filtered against the collections that still exist
-                data["collections"] = [c for c in data.get("collections", ()) if c in live]
-                refs.append(Reference.from_zotero(data, library=self._library))
+        for (raw,) in self._db.execute(sql, tuple(params)):
+            data = json.loads(raw)
+            # deleting a collection does not bump its items' versions (dataserver), so
+            # membership is filtered against the collections that still exist
+            data["collections"] = [c for c in data.get("collections", ()) if c in live]
+            refs.append(Reference.from_zotero(data, library=self._library))
         return refs
 
     # ---------------------------------------------------------------- writing
@@ -248,8 +246,7 @@ def sync_mirror(client: ZoteroClient, mirror: Mirror) -> SyncStats:
     """
     if client.library != mirror.library:
         raise ValueError(f"client is for '{client.library}', mirror for '{mirror.library}'")
-    with cyclic_gc_paused():  # pages of JSON parsed into dicts: many containers, no cycles
-        return _sync(client, mirror)
+    return _sync(client, mirror)
 
 
 def _sync(client: ZoteroClient, mirror: Mirror) -> SyncStats:
