@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # named in signatures only: the contract does not load settin
     from refsync.config import Settings
 
 __all__ = [
+    "EntryExporter",
     "Exporter",
     "KeyFormatter",
     "Match",
@@ -59,6 +60,19 @@ class Exporter(Protocol):
 
     def export(self, entries: Mapping[str, Reference]) -> str:
         """Render entries keyed by citation key, in the mapping's order, as one document."""
+        ...
+
+
+@runtime_checkable
+class EntryExporter(Exporter, Protocol):
+    """An exporter whose document is a run of independent entries, as a .bib is.
+
+    ``pull`` merges such a file entry by entry, so the author's hand edits to one entry survive
+    Zotero's changes to the others; any other exporter's file is rewritten whole.
+    """
+
+    def render_entries(self, entries: Mapping[str, Reference]) -> dict[str, str]:
+        """Each entry's text by key, in the mapping's order; ``export`` joins them."""
         ...
 
 

@@ -171,3 +171,42 @@ def test_tracing_in_the_cli_shows_the_command_hook_too(site: Path, tmp_path: Pat
     assert out.returncode == 0
     for hook in ("register_commands", "register_exporters", "register_matchers"):
         assert hook in out.stderr
+
+
+class _PlainBib:
+    """A third-party .bib format: entries rendered one by one, so pull can merge them."""
+
+    name, suffix = "plain-bib", ".bib"
+
+    def render_entries(self, entries: Mapping[str, Reference]) -> dict[str, str]:
+        return {key: f"@misc{{{key},\n  title = {{{ref.title}}},\n}}\n"
+                for key, ref in entries.items()}
+
+    def export(self, entries: Mapping[str, Reference]) -> str:
+        return "\n".join(self.render_entries(entries).values())
+
+
+def test_a_plugin_entry_format_keeps_hand_edits_as_the_built_in_bibtex_does(
+        tmp_path: Path) -> None:
+    from refsync.builtin.bbt_keys import BBTDefault
+    from refsync.config import Target
+    from refsync.pull import Pull, plan_pull
+    from refsync.pull.lock import Lock
+
+    path, lock = tmp_path / "refs.bib", Lock()
+
+    def pull(*refs: Reference) -> None:
+        current = path.read_text() if path.exists() else None
+        plan = plan_pull(Target(output="refs.bib"), items=refs, collections=[], path=path,
+                         current=current, lock=lock, exporter=_PlainBib(),
+                         formatter=BBTDefault(), source="test", producer="refsync test")
+        Pull([plan], lock, tmp_path / "refsync.lock").apply()
+
+    first = Reference("book", {"title": "Alpha", "date": "2001"}, key="A1", version=1)
+    second = Reference("book", {"title": "Beta", "date": "2002"}, key="B2", version=1)
+    pull(first, second)
+    path.write_text(path.read_text().replace("{Alpha}", "{Alpha, edited by hand}"))
+    pull(first, Reference("book", {"title": "Beta revised", "date": "2002"}, key="B2",
+                          version=2))
+    text = path.read_text()
+    assert "{Alpha, edited by hand}" in text and "{Beta revised}" in text

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from refsync.errors import BibParseError
@@ -82,11 +82,13 @@ class MergeResult:
 
 def merge_entries(
     current: Mapping[str, str], base: Mapping[str, str], fresh: Mapping[str, str],
-    fresh_hashes: Mapping[str, str] | None = None,
+    fresh_hashes: Mapping[str, str] | None = None, *, reused: Collection[str] = (),
 ) -> MergeResult:
     """Merge per entry: ``current`` is the file now (key → block), ``base`` the hashes refsync
     recorded when it last wrote, ``fresh`` what Zotero renders now, with ``fresh_hashes`` when
-    the caller has them (a pull has: they go into the lock).
+    the caller has them (a pull has: they go into the lock). ``reused`` names the entries
+    whose fresh text *is* the file's block, taken over unchanged: their hashes are not worked
+    out again.
 
     A side that did not change yields to the side that did; when both changed the same entry
     differently it is a conflict, and the caller writes nothing.
@@ -98,7 +100,7 @@ def merge_entries(
     for key in sorted({*current, *base, *fresh}):
         mine, theirs, was = current.get(key), fresh.get(key), base.get(key)
         theirs_h = fresh_hashes.get(key)
-        if mine is theirs:  # a block reused from the file (or neither side has the entry)
+        if key in reused:
             mine_h = theirs_h
         else:
             mine_h = None if mine is None else entry_hash(mine)
