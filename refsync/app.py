@@ -28,7 +28,7 @@ from refsync.pull.targets import collection_keys, select_items
 from refsync.resolve import Resolution, resolve_inputs
 from refsync.resolve.cache import WorkCache
 from refsync.zotero.apikey import load_api_key, store_api_key
-from refsync.zotero.client import ZoteroClient
+from refsync.zotero.client import MAX_KEYS, ZoteroClient
 from refsync.zotero.journal import WriteJournal
 from refsync.zotero.mirror import LibraryView, Mirror, sync_mirror
 from refsync.zotero.snapshot import SnapshotLibrary
@@ -282,6 +282,8 @@ class _MirrorWriter:
     """The library as :func:`add_references` sees it: the mirror for reading, the client for
     writing, each write guarded by the last library version this run saw."""
 
+    batch = MAX_KEYS
+
     def __init__(self, client: ZoteroClient, mirror: Mirror) -> None:
         self._client, self._mirror = client, mirror
         self._version = mirror.version or 0
@@ -303,8 +305,10 @@ class _MirrorWriter:
         for i, payload in enumerate(payloads):
             if i in report.failed:
                 failure = report.failed[i]
-                results.append(ObjectResult(False, failure.key or payload.get("key", ""),
-                                            failure.code, failure.message))
+                results.append(ObjectResult(
+                    False, failure.key or payload.get("key", ""),
+                    f"{failure.code} {failure.message}", failure.already_exists,
+                    failure.permanent))
             else:
                 results.append(ObjectResult(True, str(payload.get("key", ""))))
         return results

@@ -92,6 +92,16 @@ class ZoteroAuthError(ZoteroError):
     """Raised on 401/403 from Zotero: the key is wrong, revoked or lacks access to the library."""
 
 
+class ZoteroVersionConflictError(ZoteroError):
+    """Raised on 412 to a write: someone wrote to the library after refsync read it, so what
+    refsync decided may be stale; read again and decide again."""
+
+
+class ZoteroDeleteLogExpiredError(ZoteroError):
+    """Raised when the server no longer remembers deletions that far back (409 to
+    ``/deleted?since=``): only a full sync can tell what is gone."""
+
+
 class SecretStoreError(RefsyncError):
     """Raised when no keyring backend can store or read the API key."""
 

@@ -9,7 +9,13 @@ import pytest
 from fakes.zotero import API_KEY, FakeZotero
 
 from refsync.config import Settings
-from refsync.errors import ConfigError, ZoteroAuthError, ZoteroError
+from refsync.errors import (
+    ConfigError,
+    ZoteroAuthError,
+    ZoteroDeleteLogExpiredError,
+    ZoteroError,
+    ZoteroVersionConflictError,
+)
 from refsync.zotero.client import ZoteroClient, parse_library
 
 
@@ -198,7 +204,7 @@ def test_create_items_returns_per_index_results(zotero: FakeZotero,
 def test_create_items_refuses_stale_library_version(zotero: FakeZotero,
                                                     client: ZoteroClient) -> None:
     zotero.add_item(title="A")
-    with pytest.raises(ZoteroError) as caught:
+    with pytest.raises(ZoteroVersionConflictError) as caught:
         client.create_items([{"itemType": "book"}], library_version=0)
     assert caught.value.status == 412
     with pytest.raises(ValueError, match="at most 50"):
@@ -209,7 +215,7 @@ def test_update_item_and_stale_version(zotero: FakeZotero, client: ZoteroClient)
     key = zotero.add_item(title="A")
     assert client.update_item({"key": key, "version": 1, "title": "B"}) == 2
     assert zotero.items[key]["title"] == "B"
-    with pytest.raises(ZoteroError) as caught:
+    with pytest.raises(ZoteroVersionConflictError) as caught:
         client.update_item({"key": key, "title": "C"}, version=1)
     assert caught.value.status == 412
 
@@ -258,3 +264,10 @@ def test_a_failed_call_leaves_no_parameters_behind(zotero: FakeZotero,
     page = client.items()
     assert page is not None and len(page.objects) == 1
     assert zotero.requests[-1].param("since") is None
+
+
+def test_deletions_older_than_the_servers_log_are_a_typed_error(
+        zotero: FakeZotero, client: ZoteroClient) -> None:
+    zotero.fail_next(409, path="/deleted", body="'since' is older than the delete log")
+    with pytest.raises(ZoteroDeleteLogExpiredError, match="no longer lists what was deleted"):
+        client.deleted(3)

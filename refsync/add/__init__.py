@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from refsync.errors import RefsyncError, RemoteError, ZoteroError
+from refsync.errors import RefsyncError, ZoteroError, ZoteroVersionConflictError
 from refsync.hookspecs import Matcher
 from refsync.matching.index import MatchSettings
 from refsync.matching.library import find_existing
@@ -21,7 +21,6 @@ from refsync.model.schema import fit_to_schema
 
 __all__ = ["Candidate", "LibraryWriter", "ObjectResult", "Outcome", "add_references"]
 
-BATCH = 50  # the Web API's limit per write request (413 above)
 ATTEMPTS = 3  # decisions made again after a 412, as the desktop client restarts its sync
 Action = Literal["created", "existing", "failed"]
 
@@ -56,8 +55,9 @@ class ObjectResult:
 
     ok: bool
     key: str
-    code: int = 0
-    message: str = ""
+    reason: str = ""  # the server's words, for the person reading the outcome
+    already_exists: bool = False  # an earlier send of this create landed
+    permanent: bool = False  # sending it again cannot help
 
 
 class Journal(Protocol):
@@ -75,6 +75,9 @@ class LibraryWriter(Protocol):
     """The library as the use case needs it: current records, a refresh, and batched writes
     that carry ``If-Unmodified-Since-Version`` and a ``Zotero-Write-Token``."""
 
+    #: the most objects one write may carry (the Web API takes 50)
+    batch: int
+
     def items(self) -> list[Reference]: ...
 
     def has(self, key: str) -> bool: ...
@@ -82,7 +85,8 @@ class LibraryWriter(Protocol):
     def refresh(self) -> None: ...
 
     def write(self, payloads: Sequence[Mapping[str, Any]]) -> list[ObjectResult]:
-        """Write ≤ 50 objects; raises a 412 :class:`RemoteError` if the library moved on."""
+        """Write ≤ 50 objects; raises :class:`ZoteroVersionConflictError` if the library moved
+        on since it was read."""
         ...
 
 
@@ -135,9 +139,7 @@ def add_references(
             break
         try:
             _carry_out(plan, library, journal, done)
-        except RemoteError as exc:
-            if exc.status != 412:
-                raise
+        except ZoteroVersionConflictError:
             library.refresh()  # someone wrote meanwhile: look again before writing
             continue
         break
@@ -160,9 +162,9 @@ def _reconcile(library: LibraryWriter, journal: Journal) -> None:
     landed = [p["key"] for p in pending if library.has(p["key"])]
     journal.settle(landed)
     resend = [p for p in pending if p["key"] not in set(landed)]
-    for start in range(0, len(resend), BATCH):
-        results = library.write(resend[start:start + BATCH])
-        journal.settle(r.key for r in results if r.ok or _already_there(r) or _refused(r))
+    for start in range(0, len(resend), library.batch):
+        results = library.write(resend[start:start + library.batch])
+        journal.settle(r.key for r in results if r.ok or r.already_exists or r.permanent)
     library.refresh()
 
 
@@ -205,20 +207,20 @@ def _carry_out(plan: _Plan, library: LibraryWriter, journal: Journal,
         if outcome.action == "failed":
             done[i] = outcome
     for writes, creating in ((plan.creates, True), (plan.updates, False)):
-        for start in range(0, len(writes), BATCH):
-            batch = writes[start:start + BATCH]
+        for start in range(0, len(writes), library.batch):
+            batch = writes[start:start + library.batch]
             results = library.write([payload for _, payload in batch])
             for (i, payload), result in zip(batch, results, strict=True):
                 outcome = plan.outcomes[i]
-                if result.ok or (creating and _already_there(result)):
+                if result.ok or (creating and result.already_exists):
                     done[i] = Outcome(outcome.input, outcome.action, payload["key"],
                                       outcome.reason, outcome.score)
                 else:
                     done[i] = Outcome(outcome.input, "failed", outcome.key,
-                                      f"Zotero refused it ({result.code} {result.message})")
+                                      f"Zotero refused it ({result.reason})")
             if creating:
                 journal.settle(r.key for r in results
-                               if r.ok or _already_there(r) or _refused(r))
+                               if r.ok or r.already_exists or r.permanent)
     for i, outcome in plan.outcomes.items():
         done.setdefault(i, outcome)  # existing works that needed no update
 
@@ -240,11 +242,3 @@ def _new_item(ref: Reference, collection: str, tags: Sequence[str]) -> dict[str,
     return data
 
 
-def _already_there(result: ObjectResult) -> bool:
-    """A create with ``version: 0`` whose key exists answers 412: an earlier attempt landed."""
-    return result.code == 412 and "expected 0" in result.message
-
-
-def _refused(result: ObjectResult) -> bool:
-    """Failures a re-send cannot fix (bad data, missing collection, too long)."""
-    return not result.ok and result.code in (400, 404, 409, 413)

@@ -22,7 +22,13 @@ from pyzotero import zotero as pyzotero
 from pyzotero import zotero_errors as ze
 
 from refsync.config import ZoteroSettings
-from refsync.errors import ConfigError, ZoteroAuthError, ZoteroError
+from refsync.errors import (
+    ConfigError,
+    ZoteroAuthError,
+    ZoteroDeleteLogExpiredError,
+    ZoteroError,
+    ZoteroVersionConflictError,
+)
 
 __all__ = [
     "REGULAR_ITEMS",
@@ -40,12 +46,17 @@ T = TypeVar("T")
 #: regular items are never children (Zotero Web API v3 docs, search parameters;
 #: dataserver Items::search)
 REGULAR_ITEMS = "-attachment || note"
-#: the most keys the docs allow in one itemKey= request (the server takes 100)
+#: the most objects one request may name (itemKey=) or write; the Web API v3 docs say 50 for
+#: both (writes above it answer 413; the server takes 100 keys)
 MAX_KEYS = 50
 #: statuses worth another try: rate limit, server errors, maintenance (Zotero Web API v3 docs)
 _RETRY_STATUSES = {429, 500, 502, 503, 504}
-_STATUS_IN_MESSAGE = re.compile(r"Code: (\d{3})")
-_RESPONSE_IN_MESSAGE = re.compile(r"Response: (.*)", re.DOTALL)
+#: statuses with a meaning of their own for the callers, whichever request answered them
+_TYPED_ERRORS: dict[int, type[ZoteroError]] = {
+    401: ZoteroAuthError,
+    403: ZoteroAuthError,
+    412: ZoteroVersionConflictError,
+}
 
 
 def parse_library(text: str) -> tuple[str, int]:
@@ -87,6 +98,18 @@ class WriteFailure:
     code: int
     message: str
     key: str = ""
+
+    @property
+    def already_exists(self) -> bool:
+        """A create (``version: 0``) whose key the library holds: an earlier send landed.
+        The dataserver answers 412 "... (expected 0, found N)" (checkJSONObjectVersion)."""
+        return self.code == 412 and "expected 0" in self.message
+
+    @property
+    def permanent(self) -> bool:
+        """Sending the object again cannot help: bad data, a missing parent or collection, a
+        conflict of its own, too large."""
+        return self.code in (400, 404, 409, 413)
 
 
 @dataclass(frozen=True)
@@ -261,7 +284,14 @@ class ZoteroClient:
         if self.local:
             raise ZoteroError(f"Zotero's local API at '{self.url}' has no /deleted endpoint.",
                               service="zotero", url=self.url)
-        body = self._call("deleted", lambda: self._zot.deleted(since=since))
+        try:
+            body = self._call("deleted", lambda: self._zot.deleted(since=since))
+        except ZoteroError as exc:
+            if exc.status != 409:
+                raise
+            raise ZoteroDeleteLogExpiredError(
+                f"Zotero no longer lists what was deleted from library '{self.library}' since "
+                f"version {since}.", service="zotero", url=self.url, status=409) from exc
         return Deleted(list(body.get("items", [])), list(body.get("collections", [])),
                        self._version())
 
@@ -404,12 +434,13 @@ class ZoteroClient:
                     service="zotero", url=self.url,
                     hint="writes through the local API need Zotero 10; or use the Web API",
                 ) from exc
-            self._fail(_status(exc) or 400, _server_text(exc), exc)
+            status, text = self._answer(exc)
+            self._fail(status or 400, text, exc)
         except ze.PyZoteroError as exc:
-            status = _status(exc)
+            status, text = self._answer(exc)
             if status in _RETRY_STATUSES:
-                raise _Retry(status, self._retry_after(status), _server_text(exc)) from exc
-            self._fail(status, _server_text(exc), exc)
+                raise _Retry(status, self._retry_after(status), text) from exc
+            self._fail(status, text, exc)
         except httpx2.TimeoutException as exc:
             if idempotent:
                 raise _Retry(None, None, "timed out") from exc
@@ -418,6 +449,16 @@ class ZoteroClient:
             hint = "is Zotero running with its local API enabled?" if self.local else None
             raise ZoteroError(f"Cannot reach Zotero at '{self.url}' ({type(exc).__name__}).",
                               service="zotero", url=self.url, hint=hint) from exc
+
+    def _answer(self, exc: ze.PyZoteroError) -> tuple[int | None, str]:
+        """The status and body of the response pyzotero raised ``exc`` for: the
+        httpx2.HTTPStatusError it raises from, else the last response it kept."""
+        cause = exc.__cause__
+        response = (cause.response if isinstance(cause, httpx2.HTTPStatusError)
+                    else self._zot.request)
+        if response is None or response.status_code < 400:
+            return None, type(exc).__name__
+        return response.status_code, response.text
 
     def _retry_after(self, status: int) -> float | None:
         last = self._zot.request
@@ -428,7 +469,8 @@ class ZoteroClient:
         if self._api_key:
             detail = detail.replace(self._api_key, "***")
         code = f"{status} " if status else ""
-        if status in (401, 403):
+        typed = _TYPED_ERRORS.get(status or 0, ZoteroError)
+        if typed is ZoteroAuthError:
             raise ZoteroAuthError(
                 f"Zotero refused access to library '{self.library}' at '{self.url}' "
                 f"({code}{detail}).".replace(" ()", ""),
@@ -436,7 +478,7 @@ class ZoteroClient:
                 hint="check the API key (keyring or ZOTERO_API_KEY) and that it can read "
                      "this library",
             ) from exc
-        raise ZoteroError(
+        raise typed(
             f"Zotero request for library '{self.library}' at '{self.url}' failed "
             f"({code}{detail}).",
             service="zotero", url=self.url, status=status,
@@ -473,11 +515,3 @@ def _seconds(headers: Mapping[str, str], name: str = "") -> float | None:
     return None
 
 
-def _status(exc: BaseException) -> int | None:
-    match = _STATUS_IN_MESSAGE.search(str(exc))
-    return int(match.group(1)) if match else None
-
-
-def _server_text(exc: BaseException) -> str:
-    match = _RESPONSE_IN_MESSAGE.search(str(exc))
-    return match.group(1) if match else type(exc).__name__

@@ -15,7 +15,7 @@ from pathlib import Path
 from queue import SimpleQueue
 from typing import Any, Protocol
 
-from refsync.errors import RefsyncError, ZoteroError
+from refsync.errors import RefsyncError, ZoteroDeleteLogExpiredError, ZoteroError
 from refsync.model import Collection, Reference
 from refsync.zotero.client import Page, ZoteroClient
 
@@ -291,11 +291,8 @@ def _fetch(client: ZoteroClient, since: int | None) -> _Changes | None:
                  lambda c, start: c.collections(since=since, start=start))
     try:
         deleted = client.deleted(since)
-    except ZoteroError as exc:
-        if exc.status != 409:
-            raise
-        # 409: "since" predates the server's delete log; the desktop client then does a full
-        # sync (syncAPIClient.js getDeleted), and so do we
+    except ZoteroDeleteLogExpiredError:
+        # the desktop client then does a full sync (syncAPIClient.js getDeleted), and so do we
         return _fetch(client, None)
     version = _agree(items, colls, [Page([], 0, deleted.version)])
     return _Changes(version, full=False, items=_data(items), collections=_data(colls),
