@@ -4,13 +4,12 @@ The public API is what ``__all__`` lists. ``Refsync`` (the facade over settings,
 adapters) is imported on first use, so ``import refsync`` stays cheap for plugins.
 """
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING, Any
+import typing
 
 from refsync.__version__ import __version__
 from refsync.config import Settings, Target, load_settings
 from refsync.errors import (
+    BibParseError,
     ConfigError,
     CrossrefError,
     InvalidDOIError,
@@ -18,21 +17,35 @@ from refsync.errors import (
     PluginError,
     RefsyncError,
     RemoteError,
+    SecretStoreError,
     SyncConflictError,
     ZoteroAuthError,
+    ZoteroDeleteLogExpiredError,
     ZoteroError,
+    ZoteroVersionConflictError,
 )
-from refsync.hookspecs import Exporter, KeyFormatter, Match, Matcher, Resolver, hookimpl
-from refsync.model import Creator, PartialDate, Reference
+from refsync.hookspecs import (
+    EntryExporter,
+    Exporter,
+    KeyFormatter,
+    Match,
+    Matcher,
+    Resolver,
+    hookimpl,
+)
+from refsync.model import Collection, Creator, PartialDate, Reference
 from refsync.model.doi import extract_dois, normalize_doi
 
-if TYPE_CHECKING:
+if typing.TYPE_CHECKING:
     from refsync.app import Refsync
 
 __all__ = [
+    "BibParseError",
+    "Collection",
     "ConfigError",
     "Creator",
     "CrossrefError",
+    "EntryExporter",
     "Exporter",
     "InvalidDOIError",
     "KeyFormatter",
@@ -46,11 +59,14 @@ __all__ = [
     "RefsyncError",
     "RemoteError",
     "Resolver",
+    "SecretStoreError",
     "Settings",
     "SyncConflictError",
     "Target",
     "ZoteroAuthError",
+    "ZoteroDeleteLogExpiredError",
     "ZoteroError",
+    "ZoteroVersionConflictError",
     "__version__",
     "extract_dois",
     "hookimpl",
@@ -59,7 +75,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> typing.Any:
     if name == "Refsync":
         from refsync.app import Refsync
 
