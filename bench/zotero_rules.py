@@ -1,6 +1,6 @@
 """Zotero's built-in duplicate detection, reimplemented from its documented rules as a baseline.
 
-Rules as summarised in the team's anchors notes (section b), from ``zotero/zotero``
+Rules from ``zotero/zotero``
 ``chrome/content/zotero/xpcom/duplicates.js`` at f2a42be: an ISBN pass (books only), a DOI pass
 (trimmed, upper-cased, must start with ``10.``), then a title pass on exactly equal normalised
 titles with DOI/ISBN/year/creator vetoes; sets are transitive. Benchmark only, never shipped.

@@ -50,7 +50,7 @@ def test_all_recorded_works_in_one_request_with_rows_set(
     assert all(isinstance(results[d], Reference) for d in dois)
     assert {d: results[d].doi for d in dois} == {d: d for d in dois}  # matched despite order
     (request,) = crossref.requests
-    # Crossref's default page is 20 works; 29 asked for must come back as 29 (D10)
+    # Crossref's default page is 20 works; 29 asked for must come back as 29 (REST API docs: rows)
     assert int(request.param("rows")) >= len(dois) > 20
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 __all__ = ["ENTRY_TYPES", "LANGIDS"]
 
-# Zotero item type → (BibTeX, BibLaTeX) entry type. BBT's map (anchors (c)) where it names one;
+# Zotero item type → (BibTeX, BibLaTeX) entry type. BBT's map (``translators/bibtex/reference.ts``)
+# where it names one;
 # the rest use the BibLaTeX data-model type for the medium (blx-dm.def) and @misc for BibTeX.
 ENTRY_TYPES = {
     "journalArticle": ("article", "article"),

@@ -1,10 +1,11 @@
 """Built-in key formatter ``bbt-default``: Better BibTeX's default formula.
 
 BBT's default ``citekeyFormat`` is ``auth.lower + shorttitle(3,3) + year`` (BBT
-``content/Preferences/preferences.yaml``; anchors (c)): the first author's family name without
-spaces, lower-cased; the first three title words that are not skip words, capitalised; the
-year. May (1999) "A concise course in algebraic topology" → ``mayConciseCourseAlgebraic1999``.
-Folding to ASCII and removing unsafe characters is the core's job (``refsync.pull.keys``).
+``content/Preferences/preferences.yaml``, ``content/key-manager/formatter.ts``): the first
+author's family name without spaces, lower-cased; the first three title words that are not skip
+words, capitalised; the year. May (1999) "A concise course in algebraic topology" →
+``mayConciseCourseAlgebraic1999``. Folding to ASCII and removing unsafe characters is the core's
+job (``refsync.pull.keys``).
 """
 
 from __future__ import annotations

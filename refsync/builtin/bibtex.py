@@ -6,14 +6,14 @@ version control only changes where the library changed. Every value passes throu
 :mod:`refsync.bib.latex`, which keeps untrusted metadata from becoming LaTeX code; each rendered
 value is checked against :func:`refsync.bib.latex.safety_problems` before it is written.
 
-Dialect differences follow Better BibTeX (anchors (c)): BibTeX writes ``year`` + bare ``month``
-macros, ``journal``, ``address``, ``school``; BibLaTeX writes an EDTF ``date``,
-``journaltitle``, ``location``, ``institution``, ``langid``, ``urldate`` and ``abstract``.
-Abstracts are left out of BibTeX output on purpose: no standard BibTeX style prints them and
-they are the longest, least clean field (JATS, stray ``%``). Titles keep the case they have in
-Zotero (sentence case by Zotero's convention) with BBT-style ``{{…}}`` protection of proper
-nouns and acronyms; unlike BBT, refsync does not title-case English titles, so a style that
-lower-cases titles prints them right and the .bib stays close to the library.
+Dialect differences follow Better BibTeX (``translators/bibtex/reference.ts``): BibTeX writes
+``year`` + bare ``month`` macros, ``journal``, ``address``, ``school``; BibLaTeX writes an EDTF
+``date``, ``journaltitle``, ``location``, ``institution``, ``langid``, ``urldate`` and
+``abstract``. Abstracts are left out of BibTeX output on purpose: no standard BibTeX style
+prints them and they are the longest, least clean field (JATS, stray ``%``). Titles keep the
+case they have in Zotero (sentence case by Zotero's convention) with BBT-style ``{{…}}``
+protection of proper nouns and acronyms; unlike BBT, refsync does not title-case English titles,
+so a style that lower-cases titles prints them right and the .bib stays close to the library.
 """
 
 from __future__ import annotations

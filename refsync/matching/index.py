@@ -103,7 +103,7 @@ def _decide(a: Fingerprint, b: Fingerprint, settings: MatchSettings,
     fields = field_decision(a, b, settings, recurring, namesakes)
     if fields.kind == "duplicate" and (by_id is not None or _other_version(a, b)):
         # a preprint and its article, a conference paper and its journal version: two records
-        # a user keeps apart, but should hear about (zoplicate#37; anchors §b)
+        # a user keeps apart, but should hear about (zoplicate#37; Zotero's duplicates.js)
         if "preprint" in (a.family, b.family):
             what = "preprint and published version"
         else:

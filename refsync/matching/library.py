@@ -47,7 +47,8 @@ def find_existing(
 ) -> list[Existing]:
     """Check a batch of records about to be added against the library, in candidate order.
 
-    Trashed library items are ignored, as in Zotero's own duplicate check (anchors §b).
+    Trashed library items are ignored, as in Zotero's own duplicate check
+    (zotero/zotero ``chrome/content/zotero/xpcom/duplicates.js``).
 
     :param matchers: the registry's matchers; plugin matchers are consulted on blocked pairs.
     :returns: one :class:`Existing` per candidate.

@@ -88,9 +88,9 @@ _SPACE = re.compile(r"\s")  # a key is one word: "bibtex: see below" pins nothin
 def pinned_key(ref: Reference) -> str | None:
     """The key the user fixed in Zotero, cleaned of BibTeX-unsafe characters, or ``None``.
 
-    Read in the order anchors (c) gives: Zotero's native ``citationKey`` field (Zotero 8 / BBT
-    8+), then Extra lines ``Citation Key: …`` (BBT 6–7) and ``bibtex: …`` or
-    ``biblatexcitekey[…]`` (BBT ≤ 5).
+    Read in the order Better BibTeX reads them (``content/key-manager.ts``): Zotero's native
+    ``citationKey`` field (Zotero 8 / BBT 8+), then Extra lines ``Citation Key: …`` (BBT 6–7)
+    and ``bibtex: …`` or ``biblatexcitekey[…]`` (BBT ≤ 5).
     """
     candidates = [ref.get("citationKey")]
     extra = ref.get("extra")

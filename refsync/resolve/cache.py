@@ -1,8 +1,8 @@
 """A SQLite cache of resolved works, so a DOI is fetched once per ``max_age_days``.
 
 Keyed by resolver name and DOI; holds ``Reference.as_dict()`` JSON, or a remembered 404 for a
-day (Crossref asks clients not to re-poll unknown DOIs, api_tips.md). WAL mode lets several
-refsync processes share the file. Imports only leaves (model, errors, config).
+day (Crossref asks clients not to re-poll unknown DOIs: CrossRef/rest-api-doc, api_tips.md).
+WAL mode lets several refsync processes share the file. Imports only leaves (model, errors, config).
 """
 
 from __future__ import annotations

@@ -31,9 +31,9 @@ from .server import LoggedRequest, LoopbackServer
 WORKS_DIR = Path(__file__).parent.parent / "fixtures" / "crossref" / "works"
 MAILTO = "refsync-tests@example.org"
 
-#: pool → (x-rate-limit-limit, x-concurrency-limit), recorded June 2026 (protocols.md D11)
+#: pool → (x-rate-limit-limit, x-concurrency-limit), recorded June 2026 from the live headers
 POOLS = {"polite": (10, 3), "public": (5, 1)}
-#: Jetty's request-line limit (protocols.md D7, Crossref rest-api-doc issue #251)
+#: Jetty's request-line limit (CrossRef/rest-api-doc#251)
 MAX_REQUEST_LINE = 4096
 MAX_ROWS = 1000
 DEFAULT_ROWS = 20
@@ -225,7 +225,7 @@ class FakeCrossref:
             wanted.append(value.lower())
         found = [self.works[d] for d in dict.fromkeys(wanted)
                  if d in self.works and d not in self.unlisted]
-        # result order is unspecified upstream (protocols.md D10): shuffle deterministically
+        # result order is unspecified upstream (REST API docs): shuffle deterministically
         found.sort(key=lambda w: hashlib.sha1(w["DOI"].encode()).hexdigest())
         rows, offset = int(rows_text), int(offset_text)
         items = found[offset : offset + rows]
@@ -244,7 +244,8 @@ class FakeCrossref:
 
 
 def _pool(request: LoggedRequest) -> str:
-    """Polite when a contact address comes as ``mailto=`` or inside the User-Agent (D11)."""
+    """Polite when a contact address comes as ``mailto=`` or inside the User-Agent (REST API
+    docs, etiquette)."""
     agents = request.headers.get("user-agent", "") + request.headers.get("x-user-agent", "")
     polite = request.param("mailto") or _MAILTO_IN_UA.search(agents)
     return "polite" if polite else "public"
@@ -271,7 +272,7 @@ def _failure_response(failure: _Failure) -> Response:
     if failure.status == 400:
         return _validation_failure("parameter-not-allowed", "filter", "Invalid filter")
     if failure.status == 500:
-        # shape of Crossref's occasional JSON exception body (protocols.md D7)
+        # shape of Crossref's occasional JSON exception body (REST API docs, errors)
         body = {"status": "error", "message-type": "exception", "message-version": "1.0.0",
                 "message": {"name": "class java.lang.NullPointerException",
                             "description": "java.lang.NullPointerException"}}

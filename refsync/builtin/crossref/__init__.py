@@ -2,7 +2,7 @@
 
 The only module that imports habanero. It batches DOIs into ``filter=doi:`` list requests, keeps
 within the pool's limits, retries what is worth retrying, and translates habanero's and httpx2's
-errors into CrossrefError (protocols.md D7, D10, D11, E1).
+errors into CrossrefError (Crossref REST API docs at api.crossref.org: errors, filters, etiquette).
 """
 
 from __future__ import annotations
@@ -32,16 +32,18 @@ __all__ = ["CrossrefResolver", "plan_batches", "register_resolvers"]
 
 log = logging.getLogger(__name__)
 
-#: stay well under Jetty's 4096-byte request line, which answers 414 (protocols.md D7, D10)
+#: stay well under Jetty's 4096-byte request line, which answers 414 (CrossRef/rest-api-doc#251)
 MAX_REQUEST_LINE = 3800
-#: Crossref's largest page (``rows``), D10
+#: Crossref's largest page (``rows``; REST API docs)
 MAX_ROWS = 1000
-#: pool limits recorded June 2026: (requests per interval, interval s, concurrent), D11
+#: pool limits recorded June 2026: (requests per interval, interval s, concurrent), from the
+#: x-rate-limit-* and x-concurrency-limit headers (REST API docs, etiquette)
 POLITE_POOL = (10, 1.0, 3)
 PUBLIC_POOL = (5, 1.0, 1)
 #: longest wait refsync accepts from Retry-After or backoff before giving up, in seconds
 MAX_WAIT = 60.0
-#: statuses worth another attempt: rate limit and transient server trouble (api_tips.md, D11)
+#: statuses worth another attempt: rate limit and transient server trouble
+#: (CrossRef/rest-api-doc, api_tips.md)
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 
 
@@ -108,7 +110,8 @@ class CrossrefResolver:
     def _fetch_batch(self, batch: Sequence[str]) -> dict[str, Reference] | _GaveUp:
         url = self.settings.url.rstrip("/") + "/works"
         try:
-            # filter passed by position: habanero's next major release renames the keyword (E1)
+            # filter passed by position: habanero's next major release renames the keyword
+            # (``filter=`` becomes ``filters=`` on sckott/habanero's main branch)
             body = self._call(
                 lambda: self._client.works(None, None, {"doi": list(batch)}, limit=len(batch)),
                 url,
@@ -160,7 +163,7 @@ class CrossrefResolver:
 
     def _wait(self, trouble: _Trouble, attempt: int) -> float:
         """Retry-After when given (429/503), else exponential backoff; a rate-limited pool is
-        waited on for at least its interval (x-rate-limit-interval, D11)."""
+        waited on for at least its interval (x-rate-limit-interval, REST API docs)."""
         if trouble.retry_after is not None:
             return trouble.retry_after
         wait = self.backoff * 2.0 ** (attempt - 1)
@@ -330,7 +333,7 @@ def _retry_after(value: str | None) -> float | None:
 
 
 def _seconds(value: str | None) -> float | None:
-    """An interval header such as ``1s`` (x-rate-limit-interval, D11)."""
+    """An interval header such as ``1s`` (x-rate-limit-interval, REST API docs)."""
     try:
         return float(value.strip().removesuffix("s")) if value else None
     except ValueError:

@@ -1,7 +1,7 @@
 """A Crossref work (the ``message`` of ``/works/{doi}``) as a refsync Reference in Zotero's schema.
 
-Rules follow the Zotero translator "Crossref REST" as summarised in protocols.md D9, with the
-deviations noted where they happen. Pure: standard library only, no habanero, no I/O.
+Rules follow the Zotero translator "Crossref REST" (zotero/translators ``Crossref REST.js``),
+with the deviations noted where they happen. Pure: standard library only, no habanero, no I/O.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ Work = Mapping[str, Any]
 
 # -- tables ---------------------------------------------------------------------------------
 
-#: Crossref ``type`` → Zotero item type (protocols.md D9); ``posted-content`` and ``other``
-#: depend on more than the type and are decided in :func:`item_type_of`; the rest is ``document``
+#: Crossref ``type`` → Zotero item type (the translator's type map); ``posted-content`` and
+#: ``other`` depend on more than the type and are decided in :func:`item_type_of`; the rest
+#: is ``document``
 ITEM_TYPES = {
     **dict.fromkeys(("journal-article", "journal", "journal-volume", "journal-issue"),
                     "journalArticle"),
@@ -50,7 +51,7 @@ CONTAINER_FIELD = {
 }
 
 #: generic (base) field → the item type's own name for it; Zotero's API accepts only the
-#: type-specific name (schema v41 base-field map, protocols.md Part C)
+#: type-specific name (zotero/zotero-schema ``schema.json`` v41, ``baseField``)
 _BASE = {
     "bookSection": {"publicationTitle": "bookTitle"},
     "conferencePaper": {"publicationTitle": "proceedingsTitle"},
@@ -64,13 +65,13 @@ _BASE = {
 
 #: Crossref contributor list → creator role, in the order creators are listed; the translator
 #: turns ``chair`` into ``contributor``. Book-chapter authors stay ``author`` on purpose: the
-#: translator makes them ``bookAuthor`` (protocols.md D9), which BibTeX exporters would then
+#: translator makes them ``bookAuthor`` (``Crossref REST.js``), which BibTeX exporters would then
 #: write as the book's author and leave the chapter authorless.
 ROLES = (("author", "author"), ("editor", "editor"), ("translator", "translator"),
          ("chair", "contributor"))
 
-#: where the publication date is looked for, first hit wins (protocols.md D5); a thesis is
-#: dated by its approval, as the translator does
+#: where the publication date is looked for, first hit wins (Crossref REST API docs, work
+#: dates); a thesis is dated by its approval, as the translator does
 DATE_ORDER = ("published-print", "published-online", "issued", "published", "posted", "approved")
 THESIS_DATE_ORDER = ("approved", *DATE_ORDER)
 
@@ -83,7 +84,7 @@ SCALARS = {"volume": "volume", "issue": "issue", "language": "language",
 
 
 def item_type_of(work: Work) -> str:
-    """The Zotero item type for a Crossref work (protocols.md D9)."""
+    """The Zotero item type for a Crossref work (as ``Crossref REST.js`` decides it)."""
     kind = str(work.get("type") or "")
     if kind == "posted-content":
         return "preprint" if work.get("subtype") == "preprint" else "blogPost"
@@ -150,7 +151,7 @@ def _container_fields(work: Work, item_type: str) -> dict[str, str]:
     fields = {target: titles[0]}
     if item_type == "bookSection" and len(titles) > 1:
         # series first, then the book: what the translator's own `other` branch intends
-        # before a later generic rule overwrites bookTitle (protocols.md D9)
+        # before a later generic rule overwrites bookTitle (``Crossref REST.js``)
         fields.update(series=titles[0], publicationTitle=titles[1])
     abbreviation = clean_title(_text(_first(work.get("short-container-title"))))
     if abbreviation and abbreviation != titles[0]:
@@ -178,7 +179,7 @@ def _drop_parentheses(text: str) -> str:
 
 
 def _report(work: Work) -> dict[str, str]:
-    # unlike the translator, keep `publisher` when there is no institution (D9 quirk)
+    # unlike the translator (``Crossref REST.js``), keep `publisher` when there is no institution
     return {"publisher": _institution(work) or _text(work.get("publisher"))}
 
 
@@ -198,8 +199,8 @@ def _no_rule(work: Work) -> dict[str, str]:
     return {}
 
 
-#: item-type specific rules (protocols.md D9); a preprint's repository is its publisher (the
-#: base field), not ``group-title``, which names a subject section such as "Ecology" (D3)
+#: item-type specific rules (``Crossref REST.js``); a preprint's repository is its publisher (the
+#: base field), not ``group-title``, which names a subject section such as "Ecology"
 _TYPE_RULES: dict[str, Callable[[Work], dict[str, str]]] = {
     "thesis": _thesis,
     "report": _report,
@@ -256,7 +257,8 @@ def _creators(work: Work, item_type: str) -> tuple[Creator, ...]:
     creators: list[Creator] = []
     for key, role in ROLES:
         people = [p for p in work.get(key) or () if isinstance(p, Mapping)]
-        # `sequence: first` marks the first author, who is not always listed first (D4)
+        # `sequence: first` marks the first author, who is not always listed first
+        # (Crossref REST API docs, contributors)
         people.sort(key=lambda p: p.get("sequence") != "first")
         creator_type = role if role in allowed else "contributor"
         creators.extend(c for p in people if (c := _creator(p, creator_type)) is not None)
@@ -340,7 +342,8 @@ def clean_title(text: str) -> str:
 
 
 def clean_abstract(text: str) -> str:
-    """Plain text, one line per paragraph, without a leading 'Abstract' heading (JATS, D6)."""
+    """Plain text, one line per paragraph, without a leading 'Abstract' heading (Crossref
+    deposits abstracts as JATS)."""
     lines = [" ".join(p.split()) for p in _Markup(rich=False).run(text).split("\n")]
     lines = [p for p in lines if p]
     if lines and lines[0].rstrip(".:").lower() in {"abstract", "summary"}:
@@ -418,7 +421,7 @@ class _Markup(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         if not self._skipping:
-            # some deposits escape entities twice (`&amp;lt;`), protocols.md D6; line breaks
+            # some deposits escape entities twice (`&amp;lt;`); line breaks
             # in the source are layout, paragraphs come from elements
             self._out.append(re.sub(r"\s+", " ", html.unescape(data)))
 
