@@ -8,7 +8,7 @@ from contextlib import AbstractContextManager
 import pytest
 from test_bbt_fixtures import parse_bib
 
-from refsync.bib.latex import safety_problems
+from refsync.bib.safety import safety_problems
 from refsync.bib.vocabulary import ENTRY_TYPES
 from refsync.builtin.bibtex import BibExporter, register_exporters, render_entry
 from refsync.config import Settings

@@ -18,7 +18,7 @@ from bibtexparser.bibdatabase import UndefinedString  # type: ignore[import-unty
 from bibtexparser.bparser import BibTexParser  # type: ignore[import-untyped]
 
 from refsync.bib.entry import to_reference
-from refsync.bib.latex import PARSABLE_DEPTH, braces_nest_deeper
+from refsync.bib.safety import PARSABLE_DEPTH, braces_nest_deeper
 from refsync.errors import BibParseError
 from refsync.model import Reference
 

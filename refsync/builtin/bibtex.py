@@ -4,7 +4,7 @@ Output is deterministic (same records → same bytes): entries in the mapping's 
 :data:`FIELD_ORDER`, ``  name = {value}`` lines, LF endings and a final newline, so a .bib under
 version control only changes where the library changed. Every value passes through
 :mod:`refsync.bib.latex`, which keeps untrusted metadata from becoming LaTeX code; each rendered
-value is checked against :func:`refsync.bib.latex.safety_problems` before it is written.
+value is checked against :func:`refsync.bib.safety.safety_problems` before it is written.
 
 Dialect differences follow Better BibTeX (``translators/bibtex/reference.ts``): BibTeX writes
 ``year`` + bare ``month`` macros, ``journal``, ``address``, ``school``; BibLaTeX writes an EDTF
@@ -23,7 +23,9 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 
-from refsync.bib.latex import all_safe, escape, rich_text, safety_problems, verbatim
+from refsync.bib.latex import escape, verbatim
+from refsync.bib.richtext import rich_text
+from refsync.bib.safety import SafetyCheck, UnsafeValueError
 from refsync.bib.vocabulary import ENTRY_TYPES, LANGIDS
 from refsync.config import Settings
 from refsync.hookspecs import Exporter, hookimpl
@@ -71,15 +73,9 @@ def render_entry(key: str, ref: Reference, *, dialect: str = "bibtex") -> str:
     return render_entries({key: ref}, dialect=dialect)[key]
 
 
-# values checked in one pass: a pass costs a few microseconds however short, and a bounded
-# batch keeps the joined text small
-_CHECK_EVERY = 1 << 13
-
-
 def render_entries(entries: Mapping[str, Reference], *, dialect: str = "bibtex"
                    ) -> dict[str, str]:
-    """Entries by key, as :func:`render_entry` renders each, with the safety check run over
-    many entries' values at once (one check per entry was a tenth of rendering).
+    """Entries by key, as :func:`render_entry` renders each, every value checked for safety.
 
     :raises ValueError: as :func:`render_entry`, naming the first entry and field at fault.
     """
@@ -87,17 +83,20 @@ def render_entries(entries: Mapping[str, Reference], *, dialect: str = "bibtex"
         raise ValueError(f"unknown dialect {dialect!r} (bibtex or biblatex)")
     biblatex = dialect == "biblatex"
     rendered: dict[str, str] = {}
-    unchecked: list[str] = []
-    for key, ref in entries.items():
-        entry_type, fields = _entry(key, ref, biblatex)
-        present = {name: value for name, value in fields.items() if value}
-        unchecked += present.values()
-        if len(unchecked) >= _CHECK_EVERY:
-            _check(unchecked, entries, biblatex)
-        lines = [f"  {name} = {{{value}}}" if name != "month" else f"  {name} = {value}"
-                 for name, value in present.items()]
-        rendered[key] = f"@{entry_type}{{{key},\n" + ",\n".join(lines) + "\n}"
-    _check(unchecked, entries, biblatex)
+    check = SafetyCheck()
+    try:
+        for key, ref in entries.items():
+            entry_type, fields = _entry(key, ref, biblatex)
+            present = {name: value for name, value in fields.items() if value}
+            check.add(present.values())
+            lines = [f"  {name} = {{{value}}}" if name != "month" else f"  {name} = {value}"
+                     for name, value in present.items()]
+            rendered[key] = f"@{entry_type}{{{key},\n" + ",\n".join(lines) + "\n}"
+        check.finish()
+    except UnsafeValueError as unsafe:
+        key, name = _field_at(entries, biblatex, unsafe.position)
+        raise ValueError(f"{key}: field {name} is unsafe ({', '.join(unsafe.problems)})"
+                         ) from None
     return rendered
 
 
@@ -112,16 +111,15 @@ def _entry(key: str, ref: Reference, biblatex: bool) -> tuple[str, dict[str, str
     return entry_type, _fields(ref, f, biblatex)
 
 
-def _check(values: list[str], entries: Mapping[str, Reference], biblatex: bool) -> None:
-    """Empty ``values`` once :func:`all_safe` clears them; when it does not, find the entry and
-    field at fault value by value. Values, not lines: a line wraps its value in a pair of
-    braces, which would let a value such as ``}{`` pass as balanced."""
-    if not all_safe(values):
-        for key, ref in entries.items():
-            for name, value in _entry(key, ref, biblatex)[1].items():
-                if problems := safety_problems(value):
-                    raise ValueError(f"{key}: field {name} is unsafe ({', '.join(problems)})")
-    values.clear()
+def _field_at(entries: Mapping[str, Reference], biblatex: bool, position: int
+              ) -> tuple[str, str]:
+    """The key and field name of the ``position``-th non-empty value rendered."""
+    for key, ref in entries.items():
+        present = [name for name, value in _entry(key, ref, biblatex)[1].items() if value]
+        if position < len(present):
+            return key, present[position]
+        position -= len(present)
+    raise AssertionError("position past the last value")  # pragma: no cover
 
 
 # every field, empty, in FIELD_ORDER: an entry's fields are set in a copy of it, so they come

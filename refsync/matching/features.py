@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from pylatexenc.latex2text import LatexNodes2Text  # type: ignore[import-untyped]
 
-from refsync.bib.latex import braces_nest_deeper
+from refsync.bib.safety import braces_nest_deeper
 from refsync.model import Creator, Reference, parse_date
 from refsync.model.doi import extract_dois
 from refsync.model.identifiers import sourced_identifiers
