@@ -5,6 +5,7 @@ A thin facade so that Python users get what the CLI gets without the CLI.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
@@ -30,13 +31,16 @@ from refsync.resolve.cache import WorkCache
 from refsync.zotero.apikey import load_api_key, store_api_key
 from refsync.zotero.client import MAX_KEYS, ZoteroClient
 from refsync.zotero.journal import WriteJournal
-from refsync.zotero.mirror import LibraryView, Mirror, sync_mirror
+from refsync.zotero.mirror import LibraryView, Mirror
 from refsync.zotero.snapshot import SnapshotLibrary
+from refsync.zotero.sync import sync_mirror
 
 if TYPE_CHECKING:  # the manager is built in refsync.plugins; the app only holds it
     import pluggy
 
 __all__ = ["Refsync"]
+
+_log = logging.getLogger("refsync")
 
 
 @dataclass
@@ -172,7 +176,7 @@ class Refsync:
         client = ZoteroClient(zotero, api_key, library=library)
         mirror = Mirror.open(self.settings.cache_dir, library, local=zotero.local)
         try:
-            sync_mirror(client, mirror)
+            _log.info("%s", sync_mirror(client, mirror).summary())
         except BaseException:
             client.close()
             mirror.close()

@@ -16,7 +16,8 @@ from refsync.errors import RefsyncError, ZoteroError
 from refsync.model import Collection
 from refsync.pull.targets import collection_keys
 from refsync.zotero.client import ZoteroClient
-from refsync.zotero.mirror import Mirror, sync_mirror
+from refsync.zotero.mirror import Mirror
+from refsync.zotero.sync import sync_mirror
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -86,6 +87,25 @@ def test_pull_by_collection_writes_a_parseable_bib_and_a_lock(
     assert entries["pardollBlockadeImmuneCheckpoints2012"]["doi"] == "10.1038/nrc3239"
     assert "2 added, 0 updated, 0 removed" in result.stderr
     assert (me.folder / "refsync.lock").is_file()
+
+
+def test_verbose_says_what_each_sync_fetched_and_cost(
+        zotero: FakeZotero, library: dict[str, str], tmp_path: Path) -> None:
+    me = Machine(zotero, tmp_path)
+
+    def pull() -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "refsync", "-v", "pull", "--collection", "neuro-immune",
+             "-o", "references.bib"], cwd=me.folder, env={**os.environ, **me.env},
+            capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stderr
+
+    first = re.search(r"library user:123 at version (\d+): full listing, 4 items and 3 "
+                      r"collections fetched, 0 items and 0 collections deleted \(2 requests\)",
+                      pull())
+    assert first
+    assert f"library user:123 at version {first[1]}: unchanged (1 requests)" in pull()
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,9 @@ from refsync.config import Settings
 from refsync.errors import RefsyncError
 from refsync.pull.targets import collection_keys
 from refsync.zotero.client import ZoteroClient
-from refsync.zotero.mirror import LibraryView, Mirror, sync_mirror
+from refsync.zotero.mirror import LibraryView, Mirror
 from refsync.zotero.snapshot import SnapshotLibrary
+from refsync.zotero.sync import sync_mirror
 
 
 @pytest.fixture

@@ -1,25 +1,20 @@
-"""A local SQLite mirror per Zotero library, and the one-way sync that keeps it current.
-
-Pull, dedup and key assignment read the mirror instead of the network; a sync costs one request
-when nothing changed. Imports the leaves (model, errors) and the Zotero adapter, never pyzotero.
+"""A local SQLite mirror per Zotero library: what pull, dedupe and add read instead of the
+network. :mod:`refsync.zotero.sync` keeps it current; every sync lands in one transaction.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from queue import SimpleQueue
 from typing import Any, Protocol
 
-from refsync.errors import RefsyncError, ZoteroDeleteLogExpiredError, ZoteroError
+from refsync.errors import RefsyncError
 from refsync.model import Collection, Reference
-from refsync.zotero.client import Page, ZoteroClient
 
-__all__ = ["LibraryView", "Mirror", "SyncStats", "sync_mirror"]
+__all__ = ["Changes", "LibraryView", "Mirror"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -32,15 +27,10 @@ CREATE TABLE IF NOT EXISTS memberships (
     item TEXT NOT NULL, collection TEXT NOT NULL, PRIMARY KEY (collection, item)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS memberships_by_item ON memberships (item);
 """
-#: pages fetched at once; the dataserver allows 5 requests in flight per key
-WORKERS = 4
 #: version of the table layout above (PRAGMA user_version)
 _LAYOUT = 1
 _DROP = "".join(f"DROP TABLE IF EXISTS {t};" for t in ("meta", "items", "collections",
                                                         "memberships"))
-#: how often a sync starts over when the library changes under it (the desktop sync engine restarts)
-ATTEMPTS = 3
-
 
 class LibraryView(Protocol):
     """What pull reads from a library, whether a synced :class:`Mirror` or a snapshot file."""
@@ -64,34 +54,16 @@ class LibraryView(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class SyncStats:
-    """What one :func:`sync_mirror` did; ``requests`` counts HTTP requests, retries included."""
-
-    library: str
-    version: int
-    requests: int
-    unchanged: bool = False
-    full: bool = False
-    items_updated: int = 0
-    items_deleted: int = 0
-    collections_updated: int = 0
-    collections_deleted: int = 0
-    restarts: int = 0
-
-
 @dataclass
-class _Changes:
+class Changes:
+    """Everything one sync learnt, written by :meth:`Mirror.apply` at once."""
+
     version: int
     full: bool
     items: list[dict[str, Any]] = field(default_factory=list)
     collections: list[dict[str, Any]] = field(default_factory=list)
     deleted_items: list[str] = field(default_factory=list)
     deleted_collections: list[str] = field(default_factory=list)
-
-
-class _LibraryMoved(Exception):
-    """Responses of one sync disagreed on the library version: something was written meanwhile."""
 
 
 class Mirror:
@@ -186,7 +158,7 @@ class Mirror:
 
     # ---------------------------------------------------------------- writing
 
-    def _apply(self, changes: _Changes) -> tuple[int, int]:
+    def apply(self, changes: Changes) -> tuple[int, int]:
         """Write a whole sync's changes in one transaction; returns (items, collections) dropped."""
         db = self._db
         db.execute("BEGIN IMMEDIATE")
@@ -230,120 +202,3 @@ class Mirror:
 
 def _existing(db: sqlite3.Connection, table: str, keys: list[str]) -> list[str]:
     return [k for k in keys if db.execute(f"SELECT 1 FROM {table} WHERE key = ?", (k,)).fetchone()]
-
-
-def sync_mirror(client: ZoteroClient, mirror: Mirror) -> SyncStats:
-    """Bring ``mirror`` up to the library's current version (Zotero Web API v3 syncing docs).
-
-    First sync: page all regular items (trash included) 100 at a time, then collections.
-    Later syncs: one conditional request for items changed since the mirror's version — a 304
-    ends the sync — then changed collections and ``/deleted``. Through the local API, which has
-    no ``/deleted`` and whose versions miss unsynced edits (server_localAPI.js), every sync
-    lists everything and compares keys. Nothing is written until every response is in, and
-    all responses must report one library version, else the sync starts over.
-
-    :raises ZoteroError: on failures after retries, or if the library keeps changing.
-    """
-    if client.library != mirror.library:
-        raise ValueError(f"client is for '{client.library}', mirror for '{mirror.library}'")
-    return _sync(client, mirror)
-
-
-def _sync(client: ZoteroClient, mirror: Mirror) -> SyncStats:
-    before = client.requests
-    for attempt in range(ATTEMPTS):
-        try:
-            changes = _fetch(client, mirror.version)
-        except _LibraryMoved:
-            continue
-        if changes is None:
-            return SyncStats(mirror.library, mirror.version or 0, client.requests - before,
-                             unchanged=True, restarts=attempt)
-        items_gone, colls_gone = mirror._apply(changes)
-        return SyncStats(mirror.library, changes.version, client.requests - before,
-                         full=changes.full, items_updated=len(changes.items),
-                         items_deleted=items_gone, collections_updated=len(changes.collections),
-                         collections_deleted=colls_gone, restarts=attempt)
-    raise ZoteroError(f"Zotero library '{client.library}' kept changing during the sync.",
-                      service="zotero", url=client.url, hint="try again in a moment")
-
-
-def _fetch(client: ZoteroClient, since: int | None) -> _Changes | None:
-    if client.local:
-        # the local API has no default limit: one request each lists everything
-        items = _all(client, client.items(limit=None),
-                     lambda c, start: c.items(start=start, limit=None))
-        colls = _all(client, client.collections(limit=None),
-                     lambda c, start: c.collections(start=start, limit=None))
-        return _Changes(_agree(items, colls), full=True, items=_data(items),
-                        collections=_data(colls))
-    if since is None:
-        items = _all(client, client.items(), lambda c, start: c.items(start=start))
-        colls = _all(client, client.collections(), lambda c, start: c.collections(start=start))
-        return _Changes(_agree(items, colls), full=True, items=_data(items),
-                        collections=_data(colls))
-    # the conditional "anything new?" probe doubles as the first page of changes
-    first = client.items(since=since, if_modified_since=since)
-    if first is None:
-        return None
-    items = _all(client, first, lambda c, start: c.items(since=since, start=start))
-    colls = _all(client, client.collections(since=since),
-                 lambda c, start: c.collections(since=since, start=start))
-    try:
-        deleted = client.deleted(since)
-    except ZoteroDeleteLogExpiredError:
-        # the desktop client then does a full sync (syncAPIClient.js getDeleted), and so do we
-        return _fetch(client, None)
-    version = _agree(items, colls, [Page([], 0, deleted.version)])
-    return _Changes(version, full=False, items=_data(items), collections=_data(colls),
-                    deleted_items=deleted.items, deleted_collections=deleted.collections)
-
-
-def _all(client: ZoteroClient, first: Page | None,
-         fetch: Callable[[ZoteroClient, int], Page | None]) -> list[Page]:
-    """The remaining pages after ``first``, fetched ``WORKERS`` at a time.
-
-    Round trips, not bytes, dominate a first sync (500 pages for 50,000 items), and the
-    dataserver lets one key have 5 requests in flight; each thread needs its own pyzotero.
-    """
-    assert first is not None  # only conditional requests answer None
-    step = len(first.objects)
-    starts = list(range(step, first.total, step)) if step else []
-    if first.total > step and not starts:
-        raise _LibraryMoved
-    twins = [client.fork() for _ in range(min(WORKERS, len(starts)))]
-    idle: SimpleQueue[ZoteroClient] = SimpleQueue()
-    for twin in twins:
-        idle.put(twin)
-
-    def one(start: int) -> Page | None:
-        twin = idle.get()
-        try:
-            return fetch(twin, start)
-        finally:
-            idle.put(twin)
-
-    pool = ThreadPoolExecutor(max(len(twins), 1), thread_name_prefix="refsync-zotero")
-    try:
-        pages = [first, *pool.map(one, starts)]
-    finally:
-        pool.shutdown(cancel_futures=True)
-        for twin in twins:
-            twin.close()
-    # offsets shift when the library changes under the paging: start over
-    if any(p is None or p.version != first.version for p in pages) or sum(
-            len(p.objects) for p in pages if p) != first.total:
-        raise _LibraryMoved
-    return [p for p in pages if p]
-
-
-def _agree(*groups: list[Page]) -> int:
-    versions = {page.version for pages in groups for page in pages}
-    if len(versions) != 1:
-        raise _LibraryMoved
-    return versions.pop()
-
-
-def _data(pages: list[Page]) -> list[dict[str, Any]]:
-    return [obj.get("data", obj) for page in pages for obj in page.objects]
-
