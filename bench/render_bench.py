@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from bibtexparser.bibdatabase import BibDatabase  # noqa: E402
 from bibtexparser.bwriter import BibTexWriter  # noqa: E402
-from test_bbt_fixtures import BBT, bbt_reference, load_items  # noqa: E402
+from support.bbt import BBT, bbt_reference, load_items  # noqa: E402
 
 from refsync.__version__ import __version__  # noqa: E402
 from refsync.bib.vocabulary import ENTRY_TYPES  # noqa: E402

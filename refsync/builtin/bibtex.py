@@ -336,7 +336,7 @@ def _visible(text: str, keep: str = "") -> str:
     """A name without zero-width characters (they hide particles and suffixes from the
     patterns) and without TeX specials: biber derives initials from the *decoded* name and
     writes them to the .bbl unescaped, so a name word starting with ``%``, ``}`` or ``^``
-    breaks the document however it was escaped (found by tests/test_latex_compile.py)."""
+    breaks the document however it was escaped (found by tests/builtin/test_latex_compile.py)."""
     if text.isalpha():  # most name words: no space, special or format character in a letter
         return text
     return " ".join(_DROP[keep].translate(text).split())  # re.sub(r"\s+", " ", …).strip()

@@ -10,7 +10,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 import pytest
-from test_bbt_fixtures import BBT, bbt_reference, load_items, parse_bib
+from support.bbt import BBT, bbt_reference, load_items, parse_bib
 
 from refsync.builtin.bbt_keys import BBTDefault, register_key_formatters, title_words
 from refsync.config import Settings

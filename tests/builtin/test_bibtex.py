@@ -6,7 +6,8 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 
 import pytest
-from test_bbt_fixtures import parse_bib
+from support import ZOTERO_TYPES
+from support.bbt import parse_bib
 
 from refsync.bib.safety import safety_problems
 from refsync.bib.vocabulary import ENTRY_TYPES
@@ -17,12 +18,6 @@ from refsync.plugins import Registry, make_plugin_manager
 
 Within = Callable[[float], AbstractContextManager[None]]
 
-# every Zotero item type that can be cited (schema.json minus annotation, attachment, note)
-ZOTERO_TYPES = """artwork audioRecording bill blogPost book bookSection case computerProgram
-    conferencePaper dataset dictionaryEntry document email encyclopediaArticle film forumPost
-    hearing instantMessage interview journalArticle letter magazineArticle manuscript map
-    newspaperArticle patent podcast preprint presentation radioBroadcast report standard statute
-    thesis tvBroadcast videoRecording webpage""".split()
 
 ARTICLE = Reference(
     "journalArticle",

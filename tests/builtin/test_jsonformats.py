@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
-from test_builtin_bibtex import ZOTERO_TYPES
+from support import ZOTERO_TYPES
 
 from refsync.builtin.jsonformats import (
     CSL_TYPE,

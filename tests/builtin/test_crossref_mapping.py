@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import FIXTURES
 
 from refsync.builtin.crossref.mapping import (
     clean_abstract,
@@ -20,7 +21,7 @@ from refsync.builtin.crossref.mapping import (
 from refsync.model import Creator, Reference
 from refsync.model.schema import ITEM_FIELDS
 
-WORKS = Path(__file__).parent / "fixtures" / "crossref" / "works"
+WORKS = FIXTURES / "crossref" / "works"
 ALL_FILES = sorted(WORKS.glob("*.json"))
 
 

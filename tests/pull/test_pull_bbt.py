@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from fakes.zotero import API_KEY, FakeZotero
-from test_bbt_fixtures import COMPARED, _norm, _title_key, bbt_cases, load_items, parse_bib
+from support.bbt import COMPARED, bbt_cases, load_items, norm, parse_bib, title_key
 
 from refsync.cli import cli
 
@@ -31,8 +31,8 @@ def as_item_data(item: dict[str, Any], collection: str) -> dict[str, Any]:
 def pair(entry: dict[str, str], theirs: dict[str, dict[str, str]]) -> dict[str, str] | None:
     """BBT's entry for the same item when the keys differ: same title and same names."""
     same = [e for e in theirs.values()
-            if _title_key(e.get("title", "")) == _title_key(entry.get("title", ""))
-            and _norm("author", e.get("author", "")) == _norm("author", entry.get("author", ""))]
+            if title_key(e.get("title", "")) == title_key(entry.get("title", ""))
+            and norm("author", e.get("author", "")) == norm("author", entry.get("author", ""))]
     return same[0] if len(same) == 1 else None
 
 
@@ -63,7 +63,7 @@ def test_pulled_bbt_library_agrees_with_better_bibtex(zotero: FakeZotero, tmp_pa
             for field in set(COMPARED) - skipped:
                 mine, bbt = mine_entry.get(field), bbt_entry.get(field)
                 if mine is not None or bbt is not None:
-                    rows.append((key, field, _norm(field, bbt or ""), _norm(field, mine or "")))
+                    rows.append((key, field, norm(field, bbt or ""), norm(field, mine or "")))
     misses = [row for row in rows if row[2] != row[3]]
     agreement = 1 - len(misses) / len(rows)
     print(f"pulled BBT library: {len(rows) - len(misses)} of {len(rows)} fields agree "

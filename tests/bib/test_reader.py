@@ -6,9 +6,9 @@ import json
 import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from pathlib import Path
 
 import pytest
+from support import FIXTURES
 
 from refsync.bib import reader as bibimport
 from refsync.bib.reader import BibImport, parse_bib
@@ -17,7 +17,6 @@ from refsync.builtin.bibtex import render_entry
 from refsync.model import Creator, Reference
 from refsync.model.schema import base_fields
 
-FIXTURES = Path(__file__).parent / "fixtures"
 BBT = FIXTURES / "bbt"
 
 

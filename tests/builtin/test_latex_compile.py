@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_bbt_fixtures import BBT, bbt_reference, load_items
+from support import EXAMPLES, FIXTURES
+from support.bbt import BBT, bbt_reference, load_items
 
 from refsync.builtin.bbt_keys import BBTDefault
 from refsync.builtin.bibtex import BibExporter
@@ -34,7 +35,7 @@ pytestmark = [
         reason="pdflatex, bibtex and biber are needed",
     ),
 ]
-CROSSREF = Path(__file__).parent / "fixtures" / "crossref" / "works"
+CROSSREF = FIXTURES / "crossref" / "works"
 
 HOSTILE_TEXT = [
     r"\write18{rm -rf ~}", r"\immediate\write18{touch pwned}", r"\input{/etc/passwd}",
@@ -169,7 +170,7 @@ def test_corpus_is_large_and_holds_the_hostile_records(entries: dict[str, Refere
 def test_the_examples_pulled_bibliography_compiles(tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """The README's main job: the offline example's pull gives a .bib its paper cites from."""
-    example = Path(__file__).parent.parent / "examples" / "neuro-immune"
+    example = EXAMPLES / "neuro-immune"
     folder = tmp_path / "neuro-immune"
     shutil.copytree(example, folder, ignore=shutil.ignore_patterns("references.bib", "*.lock"))
     monkeypatch.chdir(folder)

@@ -15,6 +15,7 @@ import bibtexparser
 import pytest
 from click.testing import CliRunner, Result
 from fakes.zotero import API_KEY, FakeZotero
+from support import EXAMPLES
 
 from refsync.cli import cli
 from refsync.pull.merge import entry_hash, split_bib
@@ -302,7 +303,7 @@ def test_local_api(zotero: FakeZotero, library: dict[str, str], tmp_path: Path) 
 
 
 def test_snapshot_example_pulls_offline_into_a_stable_file(tmp_path: Path) -> None:
-    example = Path(__file__).parent.parent / "examples" / "neuro-immune"
+    example = EXAMPLES / "neuro-immune"
     folder = tmp_path / "neuro-immune"
     shutil.copytree(example, folder, ignore=shutil.ignore_patterns("references.bib", "*.lock"))
     cwd = os.getcwd()
@@ -367,7 +368,7 @@ def test_a_pull_does_not_load_the_crossref_client(tmp_path: Path) -> None:
     """Every command makes the plugins' resolvers; importing habanero for them cost each
     `refsync pull` (a CI step, often) 40 to 90 ms of start-up for nothing."""
     folder = tmp_path / "neuro-immune"
-    shutil.copytree(Path(__file__).parent.parent / "examples" / "neuro-immune", folder)
+    shutil.copytree(EXAMPLES / "neuro-immune", folder)
     script = ("import sys\nfrom refsync.cli import cli\n"
               "try:\n    cli(['pull', '--check'])\nexcept SystemExit:\n    pass\n"
               "print('habanero' in sys.modules)")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
+
+from support import FIXTURES
 
 from refsync.hookspecs import Match
 from refsync.matching.index import MatchSettings
@@ -99,11 +100,11 @@ def test_settings_change_the_verdict() -> None:
     assert find_existing([candidate], LIBRARY, settings=strict)[0].is_new
 
 
-FIXTURES = Path(__file__).parent / "fixtures" / "dedup"
+DEDUP = FIXTURES / "dedup"
 
 
 def load(name: str) -> dict[str, list[Any]]:
-    data: dict[str, list[Any]] = json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    data: dict[str, list[Any]] = json.loads((DEDUP / name).read_text(encoding="utf-8"))
     return data
 
 

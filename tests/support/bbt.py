@@ -1,10 +1,6 @@
-"""refsync's .bib writer against Better BibTeX's own expected exports, field by field.
-
-BBT is the reference implementation users compare us with. Its fixtures differ from refsync on
-purpose in a few ways (it title-cases English titles, honours per-fixture preferences such as
-``skipFields``/``bibtexURL``, reads raw ``$math$``), so the comparison normalises LaTeX to text,
-ignores case in titles and measures agreement instead of demanding identity.
-"""
+"""Better BibTeX's test fixtures as refsync's tests and benches read them: the Zotero items of
+each case as References, the expected .bib parsed, and the field-by-field comparison that
+normalises what BBT does differently on purpose."""
 
 from __future__ import annotations
 
@@ -22,8 +18,9 @@ from pylatexenc.latex2text import LatexNodes2Text
 
 from refsync.builtin.bibtex import BibExporter
 from refsync.model import Reference
+from support import FIXTURES
 
-BBT = Path(__file__).parent / "fixtures" / "bbt"
+BBT = FIXTURES / "bbt"
 COMPARED = ("title", "author", "year", "date", "journal", "journaltitle", "volume", "number",
             "pages", "doi", "publisher", "booktitle")
 CASELESS = {"title", "booktitle"}  # BBT title-cases English titles; refsync keeps Zotero's case
@@ -66,7 +63,7 @@ def _extended_names(value: str) -> str:
     return " and ".join(one(n) for n in value.split(" and "))
 
 
-def _norm(field: str, value: str) -> str:
+def norm(field: str, value: str) -> str:
     if field == "author":
         value = _extended_names(value)
     text = re.sub(r"\s+", " ", _TO_TEXT.latex_to_text(value)).strip()
@@ -79,11 +76,11 @@ def _norm(field: str, value: str) -> str:
 
 def _loose(text: str) -> str:
     """Letters and digits only, accents dropped: for pairing items with entries, not scoring."""
-    text = unicodedata.normalize("NFKD", _norm("title", text))
+    text = unicodedata.normalize("NFKD", norm("title", text))
     return re.sub(r"[\W_]+", "", text.encode("ascii", "ignore").decode())
 
 
-def _title_key(text: str) -> str:
+def title_key(text: str) -> str:
     return _loose(re.sub(r"</?(i|b|sup|sub|span)\b[^>]*>", "", text))
 
 
@@ -92,7 +89,7 @@ def _same_work(entry: dict[str, str], ref: Reference) -> bool:
     and the first creator's family name."""
     family = _loose(ref.creators[0].family) if ref.creators else ""
     names = _loose(entry.get("author") or entry.get("editor") or "")
-    return _title_key(entry.get("title", "")) == _title_key(ref.title) and family in names
+    return title_key(entry.get("title", "")) == title_key(ref.title) and family in names
 
 
 def compare(json_path: Path, dialect: str) -> Iterator[tuple[str, str, str, str]]:
@@ -115,27 +112,9 @@ def compare(json_path: Path, dialect: str) -> Iterator[tuple[str, str, str, str]
             theirs, mine = expected[key].get(field), ours[key].get(field)
             if theirs is not None or mine is not None:
                 entry = f"{json_path.stem}.{dialect}: {key}"
-                yield entry, field, _norm(field, theirs or ""), _norm(field, mine or "")
+                yield entry, field, norm(field, theirs or ""), norm(field, mine or "")
 
 
 @functools.cache
 def all_rows() -> tuple[tuple[str, str, str, str], ...]:
     return tuple(row for case in bbt_cases() for row in compare(*case))
-
-
-def test_agreement_with_bbt_is_at_least_98_percent() -> None:
-    rows = all_rows()
-    misses = [row for row in rows if row[2] != row[3]]
-    agreement = 1 - len(misses) / len(rows)
-    detail = "\n".join(f"{k} {f}: bbt={t!r} refsync={m!r}" for k, f, t, m in misses)
-    assert len(rows) > 500
-    assert agreement >= 0.98, f"{agreement:.2%} of {len(rows)} fields agree; misses:\n{detail}"
-
-
-def test_nearly_every_expected_entry_is_compared() -> None:
-    """The harness must not score well by skipping entries it cannot pair with an item."""
-    expected = 0
-    for json_path, dialect in bbt_cases():
-        expected += len(parse_bib(json_path.with_suffix("." + dialect).read_text("utf-8")))
-    matched = len({row[0] for row in all_rows()})
-    assert matched / expected >= 0.95, f"{matched} of {expected} entries compared"
