@@ -18,17 +18,13 @@ from refsync.bib.safety import braces_nest_deeper
 from refsync.model import Creator, Reference, parse_date
 from refsync.model.doi import extract_dois
 from refsync.model.identifiers import sourced_identifiers
-from refsync.util.charmap import LazyTable
+from refsync.util.charmap import spell_out
 
 __all__ = ["Fingerprint", "PersonKey", "TitleForm", "fingerprint", "normalize_title"]
 
 _LATEX = LatexNodes2Text()
 _HTML_TAG = re.compile(r"<[^>]+>")  # only ever run up to the last ">": see _strip_tags
 _NON_WORD = re.compile(r"[\W_]+")  # Unicode-aware: curly quotes and dashes count as punctuation
-# letters Unicode gives no decomposition, so NFKD alone would keep them apart from their ASCII form
-_UNDECOMPOSED = {"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D",
-                 "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ı": "i", "þ": "th"}
-_SPELL_OUT = LazyTable(lambda ch: _UNDECOMPOSED.get(ch, ch))
 _BLOCKED_AUTHORS = 12  # names read for blocking and scoring; a byline's head says enough
 _GIVEN_SPLIT = re.compile(r"[\s.\-]+")
 # Patterns that may start with a run of whitespace begin with _RUN_START: tried from every
@@ -83,7 +79,7 @@ def normalize_title(text: str) -> str:
         text = html.unescape(_strip_tags(text))
     text = text.replace("{", "").replace("}", "")
     if not text.isascii():
-        text = unicodedata.normalize("NFKD", _SPELL_OUT.translate(text))
+        text = unicodedata.normalize("NFKD", spell_out(text))
         text = "".join(c for c in text if not unicodedata.combining(c))
     return " ".join(_NON_WORD.sub(" ", text.casefold()).split())
 

@@ -23,26 +23,18 @@ from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from refsync.model import Reference, extra_lines
-from refsync.util.charmap import LazyTable
+from refsync.util.charmap import SPELLED_OUT, LazyTable
 
 if TYPE_CHECKING:
     from refsync.hookspecs import KeyFormatter
 
 __all__ = ["assign_keys", "fold_ascii", "pinned_key", "sanitize_key", "suffix"]
 
-# Letters NFKD does not decompose into ASCII (they are letters of their own, not accented ones).
-_FOLD_EXTRA = {
-    "ß": "ss", "ẞ": "SS", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o", "Ø": "O",
-    "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "Þ": "Th",
-    "ı": "i", "ħ": "h", "Ħ": "H", "ŋ": "ng", "Ŋ": "NG", "ĸ": "q", "ſ": "s",
-}
-
-
 def _fold_char(ch: str) -> str:
     """One character's ASCII form. Folding character by character gives what folding the
     whole text would: NFKD maps each character on its own, and the marks it may reorder are
     not ASCII, so they are dropped either way."""
-    spelled = _FOLD_EXTRA.get(ch, ch)
+    spelled = SPELLED_OUT.get(ch, ch)
     return unicodedata.normalize("NFKD", spelled).encode("ascii", "ignore").decode("ascii")
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-__all__ = ["LazyTable"]
+__all__ = ["SPELLED_OUT", "LazyTable", "spell_out"]
 
 
 class LazyTable:
@@ -37,3 +37,16 @@ class LazyTable:
         if not text.isascii() and not self._seen.issuperset(text):
             self._learn(set(text).difference(self._seen))
         return text.translate(self._table)
+
+
+#: Letters Unicode gives no decomposition into ASCII (letters of their own, not accented ones),
+#: as transliteration spells them; NFKD then takes care of the accented ones. The one table for
+#: citation keys (``refsync.pull.keys.fold_ascii``) and title matching.
+SPELLED_OUT = {
+    "ß": "ss", "ẞ": "SS", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o", "Ø": "O",
+    "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "Þ": "Th",
+    "ı": "i", "ħ": "h", "Ħ": "H", "ŋ": "ng", "Ŋ": "NG", "ĸ": "q", "ſ": "s",
+}
+_SPELL_OUT = LazyTable(lambda ch: SPELLED_OUT.get(ch, ch))
+#: ``text`` with each letter of :data:`SPELLED_OUT` spelled out, everything else as it is
+spell_out = _SPELL_OUT.translate

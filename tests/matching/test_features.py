@@ -41,3 +41,10 @@ def test_a_title_nested_deeper_than_pylatexenc_follows_is_still_compared() -> No
     """pylatexenc raised RecursionError from about 250 levels, which stopped a whole dedupe."""
     title = "\\emph" + "{" * 300 + "Deep Learning" + "}" * 300
     assert normalize_title(title).endswith("deep learning")  # its commands left in
+
+
+def test_titles_fold_letters_as_citation_keys_do() -> None:
+    """One table spells out the letters Unicode does not decompose, for keys and for matching:
+    a title written with them matches its transliteration."""
+    assert normalize_title("Ðurđević's Straße: þe ŋram ĸit") == \
+        normalize_title("Durdevic's Strasse: the ngram qit")
