@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from refsync.app import Refsync
-from refsync.config import Target
+from refsync.config import Target, render_project_file
 from refsync.errors import RefsyncError
 from refsync.model.doi import extract_dois
 from refsync.plugins import make_plugin_manager
@@ -180,32 +180,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     with cyclic_gc_paused():  # refsync owns this process: see refsync.util.gc
         cli.main(args=list(argv) if argv is not None else None, prog_name="refsync",
                  obj={"plugins": pm})
-
-
-def _toml_string(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def render_project_file(*, library: str, collection: str, tags: Sequence[str], output: str,
-                        fmt: str, snapshot: str) -> str:
-    """A commented refsync.toml; every line the user may want to change is explained."""
-    lines = ["# refsync.toml: which Zotero items `refsync pull` writes into which file.", ""]
-    if library:
-        lines += ["[zotero]", f"library = {_toml_string(library)}"
-                  "   # 'user:ID' or 'group:ID'; `refsync login` stores the API key", ""]
-    lines += ["[[target]]",
-              f"output = {_toml_string(output)}   # written atomically; hand edits are kept"]
-    if snapshot:
-        lines.append(f"snapshot = {_toml_string(snapshot)}   # read a Zotero JSON snapshot")
-    if collection:
-        lines += [f"collection = {_toml_string(collection)}   # name, key or Parent/Child path",
-                  "subcollections = false   # true takes the subcollections' items too"]
-    if tags:
-        lines.append(f"tags = [{', '.join(_toml_string(t) for t in tags)}]"
-                     "   # all must hold; 'a || b' is OR, '-a' is NOT")
-    lines += [f"format = {_toml_string(fmt)}   # bibtex, biblatex or csljson",
-              '# exclude_types = ["webpage"]   # item types to leave out', ""]
-    return "\n".join(lines)
 
 
 @cli.command()

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import json
 import os
 import tomllib
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ __all__ = [
     "ZoteroSettings",
     "find_project_file",
     "load_settings",
+    "render_project_file",
     "save_user_setting",
     "user_config_file",
 ]
@@ -143,23 +145,46 @@ def save_user_setting(dotted: str, value: str) -> Path:
     for section, values in sorted(table.items(), key=lambda kv: isinstance(kv[1], dict)):
         if isinstance(values, dict):
             lines += ["", f"[{section}]"] if lines else [f"[{section}]"]
-            lines += [f"{k} = {_toml_value(v)}" for k, v in values.items()]
+            lines += [f"{k} = {toml_value(v)}" for k, v in values.items()]
         else:
-            lines.append(f"{section} = {_toml_value(values)}")
-
-
+            lines.append(f"{section} = {toml_value(values)}")
     write_atomic(path, "\n".join(lines) + "\n")
     return path
 
 
-def _toml_value(value: Any) -> str:
+def toml_value(value: Any) -> str:
+    """A TOML value for a bool, number, string or list of them. Strings are basic strings with
+    every character TOML forbids there escaped (quotes, backslashes, controls, DEL): JSON's
+    escapes are TOML's, but for DEL, which JSON leaves as it is."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def render_project_file(*, library: str, collection: str, tags: Sequence[str], output: str,
+                        fmt: str, snapshot: str) -> str:
+    """A commented refsync.toml; every line the user may want to change is explained."""
+    lines = ["# refsync.toml: which Zotero items `refsync pull` writes into which file.", ""]
+    if library:
+        lines += ["[zotero]", f"library = {toml_value(library)}"
+                  "   # 'user:ID' or 'group:ID'; `refsync login` stores the API key", ""]
+    lines += ["[[target]]",
+              f"output = {toml_value(output)}   # written atomically; hand edits are kept"]
+    if snapshot:
+        lines.append(f"snapshot = {toml_value(snapshot)}   # read a Zotero JSON snapshot")
+    if collection:
+        lines += [f"collection = {toml_value(collection)}   # name, key or Parent/Child path",
+                  "subcollections = false   # true takes the subcollections' items too"]
+    if tags:
+        lines.append(f"tags = [{', '.join(toml_value(t) for t in tags)}]"
+                     "   # all must hold; 'a || b' is OR, '-a' is NOT")
+    lines += [f"format = {toml_value(fmt)}   # bibtex, biblatex or csljson",
+              '# exclude_types = ["webpage"]   # item types to leave out', ""]
+    return "\n".join(lines)
 
 
 def find_project_file(start: Path) -> Path | None:

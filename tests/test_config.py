@@ -57,3 +57,17 @@ def test_bad_settings_name_file_and_key(tmp_path: Path, text: str, message: str)
     with pytest.raises(ConfigError, match=message) as info:
         load_settings(cwd=tmp_path, environ={})
     assert str(tmp_path / "refsync.toml") in info.value.message
+
+
+def test_the_project_file_init_writes_reads_back_whatever_the_names() -> None:
+    """Collection and tag names come from the user's library: quotes, backslashes, line breaks
+    and other controls must not break (or inject into) the refsync.toml that init writes."""
+    import tomllib
+
+    from refsync.config import render_project_file
+
+    name, tags = 'Thesis "final"\nchapter\\2\t\x00', ['a"b', "x\x7fy", "-draft"]
+    text = render_project_file(library="group:1", collection=name, tags=tags,
+                               output="refs.bib", fmt="bibtex", snapshot="")
+    target = tomllib.loads(text)["target"][0]
+    assert (target["collection"], target["tags"], target["output"]) == (name, tags, "refs.bib")

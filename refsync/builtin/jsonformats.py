@@ -18,8 +18,6 @@ from refsync.model.schema import base_fields, primary_creator
 __all__ = ["CslJsonExporter", "ZoteroJsonExporter", "to_csl"]
 
 
-
-
 # schema.json ``csl.types``, inverted: Zotero item type → CSL type.
 CSL_TYPE = {
     "preprint": "article", "journalArticle": "article-journal",
@@ -68,10 +66,6 @@ CSL_NAME = {
     "seriesEditor": "collection-editor", "scriptwriter": "script-writer",
     "translator": "translator",
 }
-
-
-
-
 
 
 def _csl_name(creator: Creator) -> dict[str, str]:

@@ -42,7 +42,6 @@ class Decision:
     reason: str
 
 
-
 # log-odds weights; tuned on DBLP-ACM and Cora (bench/dedup_quality.py), kept round on purpose
 _EXACT_TITLE = 8.0
 _TITLE_SLOPE = 0.6  # log-odds lost per point of title similarity below 100

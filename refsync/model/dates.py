@@ -20,6 +20,16 @@ class PartialDate:
     month: int | None = None
     day: int | None = None
 
+    @classmethod
+    def checked(cls, year: int | None, month: int | None, day: int | None) -> PartialDate:
+        """The date as far as its parts make sense: a month outside 1–12 drops the month and
+        the day, a day outside 1–31 (or without a month) drops the day."""
+        if month is not None and not 1 <= month <= 12:
+            month, day = None, None
+        if day is not None and not 1 <= day <= 31:
+            day = None
+        return cls(year, month, day if month else None)
+
     def iso(self) -> str:
         """EDTF/ISO form with as much precision as known: ``2017``, ``2017-02``, ``2017-02-09``."""
         if self.year is None:
@@ -65,23 +75,15 @@ def parse_date(text: str) -> PartialDate:
         return PartialDate()
     if m := _ISO.match(text):
         y, mo, d = (int(g) if g else None for g in m.groups())
-        return _valid(y, mo, d)
+        return PartialDate.checked(y, mo, d)
     if m := _MONTH_YEAR.match(text):
-        return _valid(int(m.group(2)), int(m.group(1)), None)
+        return PartialDate.checked(int(m.group(2)), int(m.group(1)), None)
     if m := _DMY.match(text):
-        return _valid(int(m.group(3)), int(m.group(1)), int(m.group(2)))
+        return PartialDate.checked(int(m.group(3)), int(m.group(1)), int(m.group(2)))
     year_match = _YEAR.search(text)
     if not year_match:
         return PartialDate()
     month = next((n for w in _LETTERS.findall(text) if (n := _MONTHS.get(w.lower()))), None)
     day_match = _DAY.search(text.replace(year_match.group(1), " "))
     day = int(day_match.group(1)) if (month and day_match) else None
-    return _valid(int(year_match.group(1)), month, day)
-
-
-def _valid(year: int | None, month: int | None, day: int | None) -> PartialDate:
-    if month is not None and not 1 <= month <= 12:
-        month, day = None, None
-    if day is not None and not 1 <= day <= 31:
-        day = None
-    return PartialDate(year, month, day if month else None)
+    return PartialDate.checked(int(year_match.group(1)), month, day)

@@ -24,6 +24,7 @@ from refsync.util.atomic import write_if_changed
 
 __all__ = ["Pull", "PullPlan", "apply_pull", "plan_pull"]
 
+
 @dataclass
 class PullPlan:
     """What one target's file should become, and why; ``apply_pull`` carries it out."""

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = ["assign_keys", "fold_ascii", "pinned_key", "sanitize_key", "suffix"]
 
+
 def _fold_char(ch: str) -> str:
     """One character's ASCII form. Folding character by character gives what folding the
     whole text would: NFKD maps each character on its own, and the marks it may reorder are

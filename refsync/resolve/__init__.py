@@ -28,6 +28,7 @@ class WorkStore(Protocol):
 
     def store(self, resolver: str, results: Mapping[str, Reference | RefsyncError]) -> None: ...
 
+
 #: DOIs handed to a resolver per call, so progress moves during long runs; a multiple of the
 #: default Crossref batch (60) so chunking adds no request
 PROGRESS_STEP = 300

@@ -32,6 +32,7 @@ _LAYOUT = 1
 _DROP = "".join(f"DROP TABLE IF EXISTS {t};" for t in ("meta", "items", "collections",
                                                         "memberships"))
 
+
 class LibraryView(Protocol):
     """What pull reads from a library, whether a synced :class:`Mirror` or a snapshot file."""
 

@@ -222,7 +222,6 @@ def test_dissertation() -> None:
     assert names(ref) == [("contributor", "Ditor", "E", "")]  # theses have no editors
 
 
-
 @pytest.mark.parametrize(("degree", "expected"), [
     ("PhD (Physics) " + "(" * 100_000, "PhD " + "(" * 100_000),  # each "(" scanned to the end
     ("PhD" + " " * 100_000 + "x (Physics)", "PhD" + " " * 100_000 + "x"),  # each space rescanned

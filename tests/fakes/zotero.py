@@ -417,7 +417,6 @@ class FakeZotero:
         return _Request(self, request).dispatch()
 
 
-
 class _ObjectFailure(Exception):
     """One object of a multi-object write failed; reported under ``failed`` (dataserver Results)."""
 

@@ -100,7 +100,6 @@ def test_unusable_values_are_ignored() -> None:
     assert identifiers_of(ref) == {}
 
 
-
 RUN = " " * 100_000
 
 

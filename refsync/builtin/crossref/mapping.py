@@ -245,11 +245,7 @@ def _partial_date(parts: list[Any]) -> PartialDate:
         except (TypeError, ValueError):  # [[null]] and other junk end the date
             break
     year, month, day = (numbers + [None, None, None])[:3]
-    if month is not None and not 1 <= month <= 12:
-        month = day = None
-    if day is not None and not 1 <= day <= 31:
-        day = None
-    return PartialDate(year, month, day)
+    return PartialDate.checked(year, month, day)
 
 
 def _creators(work: Work, item_type: str) -> tuple[Creator, ...]:
