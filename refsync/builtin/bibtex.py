@@ -358,10 +358,6 @@ class BibExporter:
     def __init__(self, dialect: str) -> None:
         self.name = dialect
 
-    def render_entry(self, key: str, ref: Reference) -> str:
-        """One entry in this exporter's dialect."""
-        return render_entry(key, ref, dialect=self.name)
-
     def render_entries(self, entries: Mapping[str, Reference]) -> dict[str, str]:
         """Each entry's text by key, for ``pull``'s per-entry merges."""
         return render_entries(entries, dialect=self.name)

@@ -33,11 +33,6 @@ class Existing:
         best = self.matches[0] if self.matches else None
         return best if best and best[1].kind == "duplicate" else None
 
-    @property
-    def is_new(self) -> bool:
-        """True when adding the candidate creates no duplicate, in the library or the batch."""
-        return self.duplicate is None and self.same_as is None
-
 
 def find_existing(
     candidates: Iterable[Reference],

@@ -147,9 +147,6 @@ class Reference:
     def issued(self) -> PartialDate:
         return parse_date(self.fields.get("date") or "")
 
-    def with_fields(self, **changes: str) -> Reference:
-        return replace(self, fields={**self.fields, **changes})
-
     def completed_by(self, other: Reference) -> Reference:
         """This record with the fields and creators it lacks taken from ``other`` (a fuller
         record of the same work, e.g. from Crossref); what this record has always wins."""

@@ -182,15 +182,14 @@ def _render_entries(exporter: EntryExporter, ordered: dict[str, Reference],
     return {key: reused.get(key) or fresh[key] for key in ordered}, set(reused)
 
 
-def apply_pull(plan: PullPlan, lock: Lock) -> bool:
+def apply_pull(plan: PullPlan, lock: Lock) -> None:
     """Write the file (only if its content changes) and record the entries in the lock.
 
-    The caller saves the lock after every target succeeded. :returns: whether the file was written.
+    The caller saves the lock after every target succeeded.
     """
-    written = write_if_changed(plan.path, plan.text)
+    write_if_changed(plan.path, plan.text)
     lock.targets[plan.target.output] = plan.entries
     lock.writers[plan.target.output] = plan.writer
-    return written
 
 
 def _keys_for(

@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any, NoReturn, TypeVar
 
 import httpx2
@@ -241,36 +240,6 @@ class ZoteroClient:
             return self._conditional("items", "/items", params, if_modified_since)
         return self._call("items", lambda: self._page(self._zot.items, params))
 
-    def items_by_keys(self, keys: Sequence[str]) -> tuple[list[dict[str, Any]], int]:
-        """Full objects for ``keys`` (trashed included), 50 per request as the docs advise."""
-        found: list[dict[str, Any]] = []
-        version = 0
-        for at in range(0, len(keys), MAX_KEYS):
-            batch: dict[str, Any] = {"itemKey": ",".join(keys[at:at + MAX_KEYS]),
-                                     "includeTrashed": 1}
-            page = self._call("items", partial(self._page, self._zot.items, batch))
-            found += page.objects
-            version = page.version
-        return found, version
-
-    def item_versions(self, *, since: int | None = None, include_trashed: bool = True,
-                      item_type: str | None = REGULAR_ITEMS) -> tuple[dict[str, int], int]:
-        """``{key: version}`` of items changed since ``since`` (all without it), one request."""
-        params: dict[str, Any] = {"includeTrashed": 1} if include_trashed else {}
-        if since is not None:
-            params["since"] = since
-        if item_type:
-            params["itemType"] = item_type
-        versions = self._call("item versions", lambda: self._zot.item_versions(**params))
-        return dict(versions), self._version()
-
-    def collection_versions(self, *, since: int | None = None) -> tuple[dict[str, int], int]:
-        """``{key: version}`` of collections changed since ``since``, one request."""
-        params = {} if since is None else {"since": since}
-        versions = self._call("collection versions",
-                              lambda: self._zot.collection_versions(**params))
-        return dict(versions), self._version()
-
     def collections(self, *, since: int | None = None, start: int = 0,
                     limit: int | None = 100) -> Page:
         """One page of collections (trashed ones carry ``data.deleted``)."""
@@ -295,11 +264,6 @@ class ZoteroClient:
         return Deleted(list(body.get("items", [])), list(body.get("collections", [])),
                        self._version())
 
-    def library_version(self, known: int | None = None) -> int | None:
-        """The library's version; with ``known``, one conditional request, ``None`` if unchanged."""
-        page = self._conditional("library version", "/items", {"limit": 1}, known)
-        return None if page is None else page.version
-
     def key_info(self) -> dict[str, Any]:
         """``GET /keys/current``: the key's user ID and access (pyzotero's ``key_info`` puts
         the key in the URL, where it would reach logs and error messages)."""
@@ -321,24 +285,6 @@ class ZoteroClient:
         report = self._call("write", lambda: self._zot.create_items(
             payload, last_modified=library_version), idempotent=False)
         return self._report(report)
-
-    def create_collection(self, name: str, parent: str | None = None, *,
-                          library_version: int | None = None) -> WriteResult:
-        """Create one collection (``parent`` a collection key, or top level)."""
-        payload = [{"name": name, "parentCollection": parent or ""}]
-        report = self._call("write", lambda: self._zot.create_collections(
-            payload, last_modified=library_version), idempotent=False)
-        return self._report(report)
-
-    def update_item(self, data: Mapping[str, Any], *, version: int | None = None) -> int:
-        """PATCH one item (``data`` needs ``key``, and ``version`` unless given); returns the
-        new library version. A stale version raises :class:`ZoteroError` with status 412."""
-        payload = dict(data)
-        if version is None and "version" not in payload:
-            raise ValueError("update_item needs the item's version (If-Unmodified-Since-Version)")
-        self._call("write", lambda: self._zot.update_item(payload, last_modified=version),
-                   idempotent=False)
-        return self._version()
 
     # ---------------------------------------------------------------- plumbing
 

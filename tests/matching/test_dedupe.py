@@ -37,7 +37,7 @@ def test_import_reports_existing_records_and_new_ones() -> None:
     ]
     found = find_existing(candidates, LIBRARY)
     assert [e.candidate for e in found] == candidates
-    assert [e.is_new for e in found] == [False, False, True]
+    assert [e.duplicate is None for e in found] == [False, False, True]
     assert found[0].duplicate == (LIBRARY[0], found[0].matches[0][1])
     assert found[0].duplicate[1].reason == "same DOI"
     assert found[2].duplicate is None and found[2].matches == ()
@@ -47,20 +47,20 @@ def test_a_batch_listing_one_work_twice_creates_it_once() -> None:
     twice = [article("Deep residual learning for image recognition", year="2016"),
              article("Deep Residual Learning for Image Recognition.", year="2016")]
     found = find_existing(twice, LIBRARY)
-    assert [(e.is_new, e.same_as) for e in found] == [(True, None), (False, 0)]
+    assert [(e.duplicate, e.same_as) for e in found] == [(None, None), (None, 0)]
 
 
 def test_trashed_items_are_not_matched() -> None:
     trashed = replace(LIBRARY[1], deleted=True)
     found = find_existing([LIBRARY[1]], [trashed])
-    assert found[0].is_new
+    assert found[0].duplicate is None and found[0].same_as is None
 
 
 def test_related_versions_are_reported_but_do_not_block_the_import() -> None:
     preprint = Reference("preprint", {"title": "Dropout: a simple way to prevent neural "
                                       "networks from overfitting", "date": "2013"}, HINTON)
     (found,) = find_existing([preprint], LIBRARY)
-    assert found.is_new
+    assert found.duplicate is None
     assert [(ref, d.kind) for ref, d in found.matches] == [(LIBRARY[2], "related")]
 
 
@@ -79,7 +79,7 @@ def test_plugin_matchers_from_the_registry_are_consulted() -> None:
                        extra="Citation Key: hinton2006")]
     candidate = article("A fast learning algorithm for deep belief nets", year="2006",
                         extra="Citation Key: hinton2006")
-    assert find_existing([candidate], library)[0].is_new
+    assert find_existing([candidate], library)[0].duplicate is None
     (found,) = find_existing([candidate], library, matchers=[SameKey()])
     assert found.duplicate is not None
     assert found.duplicate[1].reason == "citekey: same citation key"
@@ -95,9 +95,9 @@ def test_duplicate_groups_in_a_library() -> None:
 
 def test_settings_change_the_verdict() -> None:
     candidate = article("A fast learning algorithm for deep belief networks", year="2007")
-    assert not find_existing([candidate], LIBRARY)[0].is_new
+    assert find_existing([candidate], LIBRARY)[0].duplicate is not None
     strict = MatchSettings(duplicate_threshold=0.99995)
-    assert find_existing([candidate], LIBRARY, settings=strict)[0].is_new
+    assert find_existing([candidate], LIBRARY, settings=strict)[0].duplicate is None
 
 
 DEDUP = FIXTURES / "dedup"

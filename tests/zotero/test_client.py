@@ -87,17 +87,6 @@ def test_group_library(zotero: FakeZotero, zotero_settings: Settings) -> None:
     assert zotero.requests[-1].path == "/groups/456/items"
 
 
-def test_library_version_is_one_conditional_request(zotero: FakeZotero,
-                                                    client: ZoteroClient) -> None:
-    zotero.add_item(title="A")
-    assert client.library_version() == 1
-    assert client.library_version(known=1) is None
-    assert zotero.requests[-1].headers["if-modified-since-version"] == "1"
-    zotero.add_item(title="B")
-    assert client.library_version(known=1) == 2
-    assert client.requests == 3
-
-
 def test_conditional_items_page(zotero: FakeZotero, client: ZoteroClient) -> None:
     zotero.add_item(title="A")
     assert client.items(since=1, if_modified_since=1) is None
@@ -106,24 +95,14 @@ def test_conditional_items_page(zotero: FakeZotero, client: ZoteroClient) -> Non
     assert page is not None and [o["data"]["title"] for o in page.objects] == ["B"]
 
 
-def test_items_by_keys_batches_fifty(zotero: FakeZotero, client: ZoteroClient) -> None:
-    keys = [zotero.add_item(title=f"T{i}") for i in range(120)]
-    zotero.trash(keys[0])
-    found, version = client.items_by_keys(keys)
-    assert {o["key"] for o in found} == set(keys) and version == 121
-    assert [len(r.param("itemKey", "").split(",")) for r in zotero.requests] == [50, 50, 20]
-
-
-def test_versions_and_deleted(zotero: FakeZotero, client: ZoteroClient) -> None:
+def test_deleted_lists_erased_items_and_collections_not_trashed_ones(
+        zotero: FakeZotero, client: ZoteroClient) -> None:
     coll = zotero.add_collection("C")
     a = zotero.add_item(title="A")
     b = zotero.add_item(title="B")
     zotero.trash(a)
     zotero.delete_item(b)
     zotero.delete_collection(coll)
-    assert client.item_versions(since=1) == ({a: 4}, 6)
-    assert client.item_versions(since=1, include_trashed=False) == ({}, 6)
-    assert client.collection_versions() == ({}, 6)
     deleted = client.deleted(since=0)
     assert (deleted.items, deleted.collections, deleted.version) == ([b], [coll], 6)
 
@@ -141,7 +120,7 @@ def test_retries_503_without_retry_after_with_growing_delays(zotero: FakeZotero,
                                                              client: ZoteroClient,
                                                              sleeps: Sleeps) -> None:
     zotero.fail_next(503, times=3)
-    assert client.library_version() == 0
+    assert client.items().version == 0
     assert sleeps == [0.01, 0.02, 0.04]
 
 
@@ -156,15 +135,15 @@ def test_rate_limit_429_is_waited_out(zotero: FakeZotero, client: ZoteroClient) 
     zotero.fail_next(429, retry_after=0.1)
     assert client.items() is not None
     zotero.fail_next(429, retry_after=0.1)
-    assert client.library_version() == 0
+    assert client.items().version == 0
     assert client.requests == 4
 
 
 def test_backoff_header_pauses_the_next_request(zotero: FakeZotero, client: ZoteroClient,
                                                 sleeps: Sleeps) -> None:
     zotero.backoff_next(0.8)
-    client.library_version()
-    client.library_version()
+    client.items()
+    client.items()
     assert len(sleeps) == 1 and 0 < sleeps[0] <= 0.8
 
 
@@ -173,7 +152,7 @@ def test_timeouts_are_retried(zotero: FakeZotero, zotero_settings: Settings,
     settings = dataclasses.replace(zotero_settings.zotero, timeout=0.2)
     client = ZoteroClient(settings, API_KEY, sleep=sleeps, base_delay=0.01)
     zotero.delay_next(0.5)
-    assert client.library_version() == 0
+    assert client.items(if_modified_since=0) is None  # refsync's own GET; empty library: 304
     assert sleeps == [0.01] and client.requests == 2
 
 
@@ -209,21 +188,6 @@ def test_create_items_refuses_stale_library_version(zotero: FakeZotero,
     assert caught.value.status == 412
     with pytest.raises(ValueError, match="at most 50"):
         client.create_items([{"itemType": "book"}] * 51)
-
-
-def test_update_item_and_stale_version(zotero: FakeZotero, client: ZoteroClient) -> None:
-    key = zotero.add_item(title="A")
-    assert client.update_item({"key": key, "version": 1, "title": "B"}) == 2
-    assert zotero.items[key]["title"] == "B"
-    with pytest.raises(ZoteroVersionConflictError) as caught:
-        client.update_item({"key": key, "title": "C"}, version=1)
-    assert caught.value.status == 412
-
-
-def test_create_collection(zotero: FakeZotero, client: ZoteroClient) -> None:
-    parent = zotero.add_collection("Parent")
-    result = client.create_collection("Child", parent)
-    assert zotero.collections[result.successful[0]["key"]]["parentCollection"] == parent
 
 
 def test_local_api(zotero: FakeZotero, zotero_settings: Settings) -> None:
