@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from refsync.__version__ import __version__
 from refsync.add import Candidate, ObjectResult, Outcome, add_references
-from refsync.bib.reader import parse_bib
+from refsync.add.candidates import candidates_from_bib, completed
 from refsync.config import Settings, Target, load_settings, save_user_setting
 from refsync.errors import BibParseError, ConfigError
 from refsync.matching.index import Group
@@ -50,6 +50,8 @@ class Refsync:
     settings: Settings
     registry: Registry
     plugin_manager: pluggy.PluginManager | None = None
+    #: where the API key variable is read (the process environment when ``None``)
+    environ: Mapping[str, str] | None = None
 
     @classmethod
     def from_config(
@@ -69,7 +71,7 @@ class Refsync:
         """
         settings = load_settings(project=project, cwd=cwd, overrides=overrides, environ=environ)
         pm = plugins or make_plugin_manager(entrypoints=entrypoints, environ=environ)
-        return cls(settings, Registry.from_plugin_manager(pm, settings), pm)
+        return cls(settings, Registry.from_plugin_manager(pm, settings), pm, environ)
 
     def plugins(self) -> list[PluginInfo]:
         """The plugins this run loaded, where they come from and what each brings."""
@@ -167,7 +169,7 @@ class Refsync:
         """A client for the library and its mirror, brought up to date (one request when
         nothing changed). The caller closes both."""
         zotero = self.settings.zotero
-        api_key = None if zotero.local else load_api_key(zotero.url)
+        api_key = None if zotero.local else load_api_key(zotero.url, self.environ)
         if not zotero.local and api_key is None:
             raise ConfigError(
                 f"no Zotero API key for {zotero.url}",
@@ -228,25 +230,13 @@ class Refsync:
         except (OSError, UnicodeDecodeError) as exc:
             raise BibParseError(f"cannot read '{path}' ({exc})",
                                 hint="give a UTF-8 encoded .bib file") from exc
-        parsed = parse_bib(text, str(path))
-        rows = [(e.line, Candidate(e.key, e.reference)) for e in parsed.entries]
-        rows += [(err.line, Candidate(err.key or f"{path.name}:{err.line}", None, err))
-                 for err in parsed.errors]
-        rows.sort(key=lambda row: row[0])
-        candidates = [candidate for _, candidate in rows]
-        if enrich:
-            candidates = self._enriched(candidates)
-        return candidates
-
-    def _enriched(self, candidates: list[Candidate]) -> list[Candidate]:
+        candidates = candidates_from_bib(text, str(path), path.name)
+        if not enrich:
+            return candidates
         # imported DOIs are already normalised, as resolve() keys its results
         dois = [c.reference.doi for c in candidates if c.reference and c.reference.doi]
-        found = {r.doi: r.reference for r in self.resolve(dois) if r.reference}
-        return [
-            replace(c, reference=c.reference.completed_by(found[c.reference.doi]))
-            if c.reference and c.reference.doi in found else c
-            for c in candidates
-        ]
+        return completed(candidates, {r.doi: r.reference for r in self.resolve(dois)
+                                      if r.reference})
 
     def duplicates(self, target: Target | None = None) -> list[Group]:
         """Groups of library items that are one work (within ``target``'s selection: a

@@ -85,6 +85,16 @@ def _progress(total: int, label: str) -> Iterator[Any]:
         yield bar.update
 
 
+def _texts(inputs: Sequence[str], from_file: Any) -> list[str]:
+    """What the user gave to look up: arguments, '-' for standard input, a --from file."""
+    texts = [sys.stdin.read() if item == "-" else item for item in inputs]
+    if from_file is not None:
+        texts.append(from_file.read())
+    if not texts:
+        raise click.UsageError("give DOIs as arguments, '-' for standard input, or --from FILE")
+    return texts
+
+
 def _emit(text: str, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
@@ -112,11 +122,7 @@ def resolve(ctx: click.Context, inputs: Sequence[str], from_file: Any, fmt: str 
     Example:
       refsync resolve 10.1038/nrc3239 https://doi.org/10.1084/jem.2.1.1 -o refs.bib
     """
-    texts = [sys.stdin.read() if item == "-" else item for item in inputs]
-    if from_file is not None:
-        texts.append(from_file.read())
-    if not texts:
-        raise click.UsageError("give DOIs as arguments, '-' for standard input, or --from FILE")
+    texts = _texts(inputs, from_file)
     app = _app(ctx)
     exporter = app.registry.exporter(fmt or app.settings.format)  # fail before any request
     total = sum(len(extract_dois(text)) or 1 for text in texts)
@@ -312,11 +318,7 @@ def add(ctx: click.Context, inputs: Sequence[str], from_file: Any, library: str 
     Example:
       refsync add 10.1038/nrc3239 --collection neuro-immune --tag to-read
     """
-    texts = [sys.stdin.read() if item == "-" else item for item in inputs]
-    if from_file is not None:
-        texts.append(from_file.read())
-    if not texts:
-        raise click.UsageError("give DOIs as arguments, '-' for standard input, or --from FILE")
+    texts = _texts(inputs, from_file)
     app = _app(ctx, **{"zotero.library": library})
     candidates = app.candidates_from_dois(texts)
     outcomes = app.add(candidates, collection=collection, tags=tags, dry_run=dry_run)
@@ -372,8 +374,7 @@ def dedupe(ctx: click.Context, library: str | None, collection: str, tags: Seque
     groups = app.duplicates(Target(collection=collection, subcollections=True, tags=tuple(tags),
                                    library=library or "", snapshot=str(snapshot or "")))
     if as_json:
-        click.echo(json.dumps({"groups": [
-            {"items": [r.key for r in g.items], "reason": g.reason} for g in groups]}, indent=1))
+        click.echo(json.dumps({"groups": [g.as_json() for g in groups]}, indent=1))
         return
     for group in groups:
         titles = "; ".join(f"{r.key} {r.title[:60]!r}" for r in group.items)

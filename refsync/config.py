@@ -111,12 +111,9 @@ class Settings:
     )
 
     def plugin_config(self, name: str) -> dict[str, Any]:
-        """The ``[plugins.NAME]`` table; ``{ env = "VAR" }`` values come from the environment."""
-        table = self.plugins.get(name, {})
-        return {
-            k: os.environ.get(v["env"], "") if isinstance(v, Mapping) and "env" in v else v
-            for k, v in table.items()
-        }
+        """The ``[plugins.NAME]`` table, its ``{ env = "VAR" }`` values already read from the
+        environment :func:`load_settings` was given."""
+        return dict(self.plugins.get(name, {}))
 
 
 #: environment variable → dotted setting
@@ -229,8 +226,27 @@ def load_settings(
     source = str(project or user_file)
     if "target" in merged:
         merged["targets"] = merged.pop("target")
+    if isinstance(merged.get("plugins"), Mapping):
+        merged["plugins"] = {name: _from_environment(table, env, f"{source}: [plugins.{name}]")
+                             for name, table in merged["plugins"].items()}
     settings: Settings = _build(Settings, merged, source, "")
     return settings
+
+
+def _from_environment(table: Any, env: Mapping[str, str], where: str) -> Any:
+    """A plugin's table with each ``{ env = "VAR" }`` value read from ``env``. The Zotero API
+    key is never handed to a plugin this way: a cloned refsync.toml could send it anywhere."""
+    if not isinstance(table, Mapping):
+        return table
+    values = {}
+    for key, value in table.items():
+        if isinstance(value, Mapping) and "env" in value:
+            if value["env"] == "ZOTERO_API_KEY":
+                raise ConfigError(f"{where}: {key}: the Zotero API key is not given to plugins",
+                                  hint="remove this setting")
+            value = env.get(str(value["env"]), "")
+        values[key] = value
+    return values
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -71,3 +71,18 @@ def test_the_project_file_init_writes_reads_back_whatever_the_names() -> None:
                                output="refs.bib", fmt="bibtex", snapshot="")
     target = tomllib.loads(text)["target"][0]
     assert (target["collection"], target["tags"], target["output"]) == (name, tags, "refs.bib")
+
+
+def test_plugin_settings_read_the_environment_they_are_given(tmp_path: Path) -> None:
+    project = tmp_path / "refsync.toml"
+    project.write_text('[plugins.mine]\ntoken = { env = "MINE_TOKEN" }\nplain = 3\n')
+    settings = load_settings(project=project, environ={"MINE_TOKEN": "t0k"})
+    assert settings.plugin_config("mine") == {"token": "t0k", "plain": 3}
+
+
+def test_a_refsync_toml_cannot_hand_the_zotero_key_to_a_plugin(tmp_path: Path) -> None:
+    project = tmp_path / "refsync.toml"
+    project.write_text('[plugins.mine]\nkey = { env = "ZOTERO_API_KEY" }\n')
+    with pytest.raises(ConfigError, match=r"refsync.toml: \[plugins.mine\]: key: the Zotero API "
+                                          r"key is not given to plugins"):
+        load_settings(project=project, environ={"ZOTERO_API_KEY": "secret"})

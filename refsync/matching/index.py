@@ -51,6 +51,10 @@ class Group:
     reason: str
     positions: tuple[int, ...] = ()
 
+    def as_json(self) -> dict[str, object]:
+        """The group as ``dedupe --json`` prints it: item keys and the reason."""
+        return {"items": [r.key for r in self.items], "reason": self.reason}
+
 
 class CoreMatcher:
     """Base of matchers that expose one of the core's rules through the plugin protocol.
