@@ -240,5 +240,3 @@ def _new_item(ref: Reference, collection: str, tags: Sequence[str]) -> dict[str,
                 collections=[collection] if collection else [],
                 tags=[{"tag": t} for t in sorted({*ref.tags, *tags})])
     return data
-
-

@@ -19,6 +19,7 @@ from pylatexenc.latex2text import (  # type: ignore[import-untyped]
 )
 
 from refsync.model import Creator
+from refsync.util.patterns import RUN_START
 
 __all__ = ["decode_latex", "split_names"]
 
@@ -94,10 +95,7 @@ def _split_top_level(value: str, separator: re.Pattern[str]) -> Iterator[str]:
     yield value[start:]
 
 
-# Not tried from inside a run of whitespace: from each of its spaces "\s+" would rescan the rest
-# of the run (quadratic: an author field with 100k spaces took minutes). A match inside a run
-# exists only if one starts at its first space, which is tried first: no result changes.
-_AND = re.compile(r"(?!(?<=\s)\s)\s+and\s+", re.IGNORECASE)
+_AND = re.compile(RUN_START + r"\s+and\s+", re.IGNORECASE)
 # a particle ending in an apostrophe or hyphen is written joined to the name (d'Este, el-Sadat)
 _ELIDED = re.compile(r"(?<!\S)([a-z]['\u2019]|[a-z]{1,3}-)\s+")
 

@@ -107,7 +107,7 @@ def _squeeze_layout(body: str) -> str:
     ``=``, ``#`` and commas) made one space; field values are left exactly as written.
 
     bibtexparser's key (pyparsing ``SkipTo(',')``) rescans the whitespace after the key from
-    each of its characters: 5,000 spaces took 2.5 s, 100k never ended. Outside values BibTeX
+    each of its characters, quadratic in the run's length. Outside values BibTeX
     reads any run of whitespace as a separator, so one space reads the same. Lines are not
     counted from this text (an entry's line comes from the file), so dropping newlines is safe.
     Braces and quotes are followed as :func:`_find_end` follows them, which cut this body.
@@ -273,4 +273,3 @@ def _inherit(fields: dict[str, str], by_key: Mapping[str, dict[str, str]],
             name = _AS_CONTAINER[name]
         merged.setdefault(name, value)
     return merged
-

@@ -32,6 +32,7 @@ from refsync.hookspecs import Exporter, hookimpl
 from refsync.model import Reference, parse_date
 from refsync.model.schema import base_fields, primary_creator
 from refsync.util.charmap import LazyTable
+from refsync.util.patterns import RUN_START
 
 __all__ = ["BibExporter", "render_entries", "render_entry"]
 
@@ -47,8 +48,7 @@ FIELD_ORDER = (
 )
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _KEY = re.compile(r"[\w:./+-]+")  # what refsync.pull.keys.sanitize_key lets through
-# not starting inside a run of spaces, which would rescan the run from each of its spaces
-_DASHES = re.compile(r"(?!(?<=\s)\s)\s*[-\u2010-\u2015\u2212]+\s*")
+_DASHES = re.compile(RUN_START + r"\s*[-\u2010-\u2015\u2212]+\s*")
 _AND = re.compile(r"\sand\s", re.IGNORECASE)
 _SIMPLE_PAGES = re.compile(r"[0-9A-Za-z]+(?:-[0-9A-Za-z]+)?")  # "123-145", "e17": nothing to escape
 _MASTERS = re.compile(r"master|\bm\.?\s?(?:a|sc|s|phil)\b|mathesis", re.IGNORECASE)

@@ -19,6 +19,7 @@ from refsync.model import Creator, Reference, parse_date
 from refsync.model.doi import extract_dois
 from refsync.model.identifiers import sourced_identifiers
 from refsync.util.charmap import spell_out
+from refsync.util.patterns import RUN_START
 
 __all__ = ["Fingerprint", "PersonKey", "TitleForm", "fingerprint", "normalize_title"]
 
@@ -27,12 +28,7 @@ _HTML_TAG = re.compile(r"<[^>]+>")  # only ever run up to the last ">": see _str
 _NON_WORD = re.compile(r"[\W_]+")  # Unicode-aware: curly quotes and dashes count as punctuation
 _BLOCKED_AUTHORS = 12  # names read for blocking and scoring; a byline's head says enough
 _GIVEN_SPLIT = re.compile(r"[\s.\-]+")
-# Patterns that may start with a run of whitespace begin with _RUN_START: tried from every
-# space of a long run, each would scan the rest of the run (quadratic: 100k spaces took minutes).
-# Inside a run a match can only succeed if it did from the run's first space, which was tried
-# first, so refusing the later spaces changes no result.
-_RUN_START = r"(?!(?<=\s)\s)"
-_NOTES = re.compile(rf"{_RUN_START}\s*(?:\([^()]*\)|\[[^\[\]]*\])")
+_NOTES = re.compile(rf"{RUN_START}\s*(?:\([^()]*\)|\[[^\[\]]*\])")
 # what a venue adds to a title to say what kind of contribution it is, not which one
 _KINDS = ("tutorial", "tutorial session", "panel", "panel session", "panel abstract", "demo",
           "demo abstract", "demonstration", "demonstration description", "abstract",
@@ -44,10 +40,10 @@ _MAY_HAVE_NOTES = frozenset("([:-.")
 _LEAD = r"(?:review of|(?:a )?tutorial on)"
 _LEADING_KIND = re.compile(rf"(?i)\s*{_LEAD}\s")
 _KIND_SEGMENT = re.compile(rf"(?i)^\s*(?:{_KIND})\s*[:.]\s+"
-                           rf"|{_RUN_START}\s+[-:]\s*(?:{_KIND})\s*$|^\s*{_LEAD}\s+")
+                           rf"|{RUN_START}\s+[-:]\s*(?:{_KIND})\s*$|^\s*{_LEAD}\s+")
 # a title saying the record reviews a book ("X - Book Review", "Review of X", "X (book review)")
 _REVIEW = re.compile(r"(?i)^\s*review of\s|[-:(]\s*book review\W*$")
-_SUBTITLE = re.compile(rf"{_RUN_START}\s*(?:[:?!.]|\s[-\u2013\u2014]{{1,2}})\s+")
+_SUBTITLE = re.compile(rf"{RUN_START}\s*(?:[:?!.]|\s[-\u2013\u2014]{{1,2}})\s+")
 _GENERIC = frozenset({
     "editorial", "guest editorial", "editors note", "introduction", "preface", "foreword",
     "index", "author index", "subject index", "book review", "book reviews", "reply",
@@ -97,7 +93,7 @@ def _strip_tags(text: str) -> str:
 PersonKey = tuple[str, str, str, bool]
 
 
-@dataclass(slots=True)  # never mutated; frozen would triple construction time on 100k records
+@dataclass(slots=True)  # never mutated; not frozen: bench/README.md
 class TitleForm:
     """One form of a title (full, without subtitle, without notes), normalised and split."""
 

@@ -55,14 +55,12 @@ class Creator:
 # Extra's "Label: value" lines, which Zotero reads as fields an item type lacks. One entry per
 # line, as Zotero reads Extra, so the whitespace around the colon never crosses a line end
 # ([^\S\n]): an empty "Original Date:" once took the next line ("PMCID: PMC42") as its value.
-# Linear-time: every piece is possessive or bounded by its line, so nothing is split two ways
-# (the lazy patterns this replaced split a run of spaces every way: 10,000 spaces never ended).
+# Linear-time: every piece is possessive or bounded by its line, so nothing is split two ways.
 # - the label runs from its first letter to its last, taken whole (a shorter one cannot be
 #   followed by the colon); words of letters and hyphens ("Publisher Place", "original-date");
 # - the value runs from its first non-space character to the last on its line;
 # - a line start that cannot begin an entry consumes its leading whitespace (unlabelled): every
-#   later line start inside that whitespace (a run of blank lines) would fail the same way, and
-#   rescanning the run from each of them was quadratic.
+#   later line start inside that whitespace (a run of blank lines) would fail the same way.
 _EXTRA_LINE = re.compile(
     r"^(?:\s*+(?P<label>[A-Za-z][A-Za-z-]*+(?: ++[A-Za-z-]++)*+)[^\S\n]*+:[^\S\n]*+"
     r"(?P<value>\S(?:.*\S)?)\s*$|\s*+)",
@@ -122,8 +120,7 @@ class Reference:
         and Zotero key, else its DOI, else a content hash.
 
         The hash uses title, creators' family names and year, so a record resolved twice from
-        the same metadata gets the same identity. Not cached: functools.cached_property takes a
-        lock on first access, which costs more than a Zotero item's identity.
+        the same metadata gets the same identity.
         """
         if self.key:  # Zotero keys are unique within a library only
             return f"{self.library}/{self.key}" if self.library else self.key
@@ -133,8 +130,6 @@ class Reference:
                                str(self.issued.year)])
         return "sha1:" + hashlib.sha1(content.encode("utf-8")).hexdigest()[:16]
 
-    # the properties read ``fields`` themselves: going through ``get`` added a second Python
-    # call to the most frequent attribute reads of key assignment and matching
     @property
     def title(self) -> str:
         return self.fields.get("title") or ""

@@ -13,9 +13,12 @@ from dataclasses import replace
 from refsync.model.reference import Reference, extra_lines
 
 __all__ = [
-    "BASE_FIELD", "CREATOR_TYPES", "ITEM_FIELDS", "base_fields", "fit_to_schema",
-    "primary_creator",
+    "BASE_FIELD", "CREATOR_TYPES", "ITEM_FIELDS", "NOT_REFERENCES", "base_fields",
+    "fit_to_schema", "primary_creator",
 ]
+
+#: item types that hold no work to cite: Zotero's notes, attachments and annotations
+NOT_REFERENCES = frozenset({"note", "attachment", "annotation"})
 
 
 def _fields(names: str) -> frozenset[str]:

@@ -28,8 +28,7 @@ class LockEntry(NamedTuple):
     the text refsync wrote for it (the merge base); in a one-document format such as CSL-JSON,
     which is never merged, a hash of the record.
 
-    A named tuple: a pull makes one per entry, and a tuple is built, compared and collected in C
-    (a frozen dataclass sets each field through ``object.__setattr__`` and carries a dict)."""
+    A named tuple, not a dataclass: a pull makes one per entry (bench/README.md)."""
 
     item: str
     version: int
@@ -74,8 +73,9 @@ class Lock:
 
     def dumps(self) -> str:
         """JSON with sorted keys and one lock entry per line, so a changed entry is a one-line
-        diff; written by hand because :func:`json.dumps` with ``indent`` runs the pure-Python
-        encoder, several times slower on a 25,000-entry lock."""
+        diff. Written here rather than by :func:`json.dumps` with ``indent``, which breaks every
+        value onto a line of its own (and is slow: bench/README.md); a test reads it back
+        with :func:`json.loads`."""
         targets = {
             name: _object({key: _entry(e) for key, e in entries.items()}, 2)
             for name, entries in self.targets.items()

@@ -12,11 +12,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from refsync.config import Target
 from refsync.errors import NotFoundError
 from refsync.model import Collection, Reference
+from refsync.model.schema import NOT_REFERENCES
 
-__all__ = ["ALWAYS_EXCLUDED", "collection_keys", "select_items"]
-
-#: never bibliography entries (Zotero child and non-bibliographic types)
-ALWAYS_EXCLUDED = frozenset({"note", "attachment", "annotation"})
+__all__ = ["collection_keys", "select_items"]
 
 
 def select_items(
@@ -26,7 +24,7 @@ def select_items(
 
     :raises NotFoundError: for an unknown collection or tag, listing the closest names.
     """
-    everything = [r for r in items if not r.deleted and r.item_type not in ALWAYS_EXCLUDED]
+    everything = [r for r in items if not r.deleted and r.item_type not in NOT_REFERENCES]
     live = everything
     if target.exclude_types:
         excluded = set(target.exclude_types)

@@ -13,13 +13,11 @@ __all__ = ["SPELLED_OUT", "LazyTable", "spell_out"]
 
 class LazyTable:
     """A :meth:`str.translate` table that works out a character's replacement the first time
-    it is seen: translating in C is several times faster than a regex substitution or a
-    generator calling back into Python for each character.
+    it is seen, so the translating itself runs in C.
 
-    The table itself is an exact dict holding every character seen so far. A dict subclass
-    with ``__missing__`` would be simpler, but ``str.translate`` looks each character up
-    through the subclass's Python-level ``__getitem__`` slot (about 300 machine instructions a
-    character), and a sparse dict raises and swallows a KeyError for each character it lacks.
+    The table is an exact dict holding every character seen so far, not a dict subclass with
+    ``__missing__``, which ``str.translate`` would call back into for every character (figures
+    in bench/README.md).
     """
 
     def __init__(self, replace: Callable[[str], str]) -> None:

@@ -41,7 +41,8 @@ __all__ = [
 
 T = TypeVar("T")
 
-#: itemType filter for bibliographic items only: a negated itemType also drops annotations, and
+#: itemType filter for bibliographic items only (model.schema.NOT_REFERENCES on the server's
+#: side): a negated itemType also drops annotations, and
 #: regular items are never children (Zotero Web API v3 docs, search parameters;
 #: dataserver Items::search)
 REGULAR_ITEMS = "-attachment || note"
@@ -459,5 +460,3 @@ def _seconds(headers: Mapping[str, str], name: str = "") -> float | None:
             except ValueError:
                 continue
     return None
-
-

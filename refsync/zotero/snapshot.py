@@ -15,11 +15,11 @@ from typing import Any
 
 from refsync.errors import RefsyncError
 from refsync.model import Collection, Reference
+from refsync.model.schema import NOT_REFERENCES
 
 __all__ = ["SnapshotLibrary"]
 
 #: item types that are not bibliographic entries (children and standalone notes)
-_NOT_REFERENCES = {"note", "attachment", "annotation"}
 
 
 class SnapshotLibrary:
@@ -42,7 +42,7 @@ class SnapshotLibrary:
             (replace(ref, collections=tuple(c for c in ref.collections if c in live))
              for ref in (Reference.from_zotero(d, library=self._library) for d in items
                          if not d.get("deleted") and not d.get("parentItem")
-                         and d.get("itemType") not in _NOT_REFERENCES)),
+                         and d.get("itemType") not in NOT_REFERENCES)),
             key=lambda r: r.key,
         )
 

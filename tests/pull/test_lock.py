@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+import random
 from pathlib import Path
 
 import pytest
@@ -38,3 +40,26 @@ def test_each_entry_is_one_line_so_a_changed_entry_is_a_one_line_diff(tmp_path: 
     path = tmp_path / "refsync.lock"
     lock.save(path)
     assert Lock.load(path) == lock
+
+
+def test_the_hand_written_encoder_round_trips_through_json_on_hostile_strings(
+        tmp_path: Path) -> None:
+    """Lock.dumps writes JSON itself (one entry per line, fast); json.loads, which reads it
+    back, is the reference: quotes, backslashes, controls, line separators, astral characters."""
+    rng = random.Random(11)
+    alphabet = ["a", "Z", '"', "\\", "\n", "\t", "\x00", "\x1f", "\x7f", "é", "\u2028", "😀",
+                "}", ",", ":", " ", "/"]
+
+    def text() -> str:
+        return "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8)))
+
+    path = tmp_path / "refsync.lock"
+    for _ in range(300):
+        lock = Lock(keys={text(): text() for _ in range(rng.randint(0, 4))},
+                    targets={text(): {text(): LockEntry(text(), rng.randint(0, 10**9), text())
+                                      for _ in range(rng.randint(0, 3))}
+                             for _ in range(rng.randint(0, 2))},
+                    writers={text(): text()})
+        lock.save(path)
+        assert Lock.load(path) == lock
+        json.loads(path.read_text(encoding="utf-8"))  # strict JSON, not merely our own reader

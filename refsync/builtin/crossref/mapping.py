@@ -15,6 +15,7 @@ from typing import Any
 
 from refsync.model import Creator, PartialDate, Reference
 from refsync.model.schema import CREATOR_TYPES, ITEM_FIELDS
+from refsync.util.patterns import RUN_START
 
 __all__ = ["clean_abstract", "clean_title", "item_type_of", "work_to_reference"]
 
@@ -165,9 +166,7 @@ def _thesis(work: Work) -> dict[str, str]:
             "date": _date(work, THESIS_DATE_ORDER).iso()}
 
 
-# Not tried from inside a run of whitespace, where it could only succeed if it did from the
-# run's first space (tried first); otherwise each space would rescan the rest of the run.
-_PARENTHESES = re.compile(r"(?!(?<=\s)\s)\s*\([^)]*\)")
+_PARENTHESES = re.compile(RUN_START + r"\s*\([^)]*\)")
 
 
 def _drop_parentheses(text: str) -> str:
