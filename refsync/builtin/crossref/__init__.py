@@ -66,13 +66,16 @@ class CrossrefResolver:
 
     :param settings: the ``[crossref]`` settings (URL, mailto, timeout, batch size, retries).
     :param backoff: first wait in seconds after a failure without Retry-After; doubles each time.
+    :param sleep: how to wait before a retry (tests pass a recorder).
     """
 
     name = "crossref"
 
-    def __init__(self, settings: CrossrefSettings, *, backoff: float = 1.0) -> None:
+    def __init__(self, settings: CrossrefSettings, *, backoff: float = 1.0,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.settings = settings
         self.backoff = backoff
+        self._sleep = sleep
         self._client: Any = None  # made by the first resolve: most commands never resolve
         self._throttle = _Throttle(*(POLITE_POOL if settings.mailto else PUBLIC_POOL))
         self._workers = self._throttle.concurrency
@@ -159,7 +162,7 @@ class CrossrefResolver:
                     raise _GaveUp(trouble) from exc
             self._throttle.learn(trouble.headers)
             log.info("Crossref %s; retrying in %.1f s.", trouble.reason, wait)
-            time.sleep(wait)
+            self._sleep(wait)
 
     def _wait(self, trouble: _Trouble, attempt: int) -> float:
         """Retry-After when given (429/503), else exponential backoff; a rate-limited pool is
