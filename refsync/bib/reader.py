@@ -19,6 +19,7 @@ from bibtexparser.bparser import BibTexParser  # type: ignore[import-untyped]
 
 from refsync.bib.entry import to_reference
 from refsync.bib.safety import PARSABLE_DEPTH, braces_nest_deeper
+from refsync.bib.vocabulary import NON_ENTRIES
 from refsync.errors import BibParseError
 from refsync.model import Reference
 
@@ -80,8 +81,8 @@ def _split(text: str) -> Iterator[_Chunk]:
             continue
         end, problem = _find_end(text, m.end(), opener)
         key_match = _KEY.match(text, m.end())
-        key = key_match.group(1) if key_match and kind not in _NON_ENTRIES else ""
-        if key or kind in _NON_ENTRIES or re.match(r"\s*,", text[m.end():end]):
+        key = key_match.group(1) if key_match and kind not in NON_ENTRIES else ""
+        if key or kind in NON_ENTRIES or re.match(r"\s*,", text[m.end():end]):
             pass  # Mendeley writes "@article{," and BibTeX accepts it: an entry without a key
         elif loose := _LOOSE_KEY.match(text, m.end()):
             key, problem = loose.group(1), problem or "no comma follows the citation key"
@@ -98,7 +99,6 @@ def _split(text: str) -> Iterator[_Chunk]:
         pos = end
 
 
-_NON_ENTRIES = {"comment", "preamble", "string"}
 _LAYOUT = re.compile(r'[{}"]|\s{2,}')
 
 
@@ -217,7 +217,7 @@ def parse_bib(text: str, source: str) -> BibImport:
     result = BibImport()
     raw: list[tuple[_Chunk, dict[str, str]]] = []
     for chunk in chunks:
-        if chunk.kind in _NON_ENTRIES:
+        if chunk.kind in NON_ENTRIES:
             if chunk.problem:
                 result.errors.append(_error(source, chunk))
             continue
@@ -236,7 +236,7 @@ def parse_bib(text: str, source: str) -> BibImport:
 
 def _error(source: str, chunk: _Chunk) -> BibParseError:
     where = f"{source}:{chunk.line}"
-    if chunk.kind in _NON_ENTRIES:
+    if chunk.kind in NON_ENTRIES:
         return BibParseError(f"{where}: a '@{chunk.kind}' block cannot be read: {chunk.problem}.",
                              hint="check its braces and quotes", line=chunk.line)
     reason = chunk.problem or "its fields cannot be read"

@@ -5,7 +5,10 @@ backwards, so an entry read back has the item type it was written from.
 
 from __future__ import annotations
 
-__all__ = ["ENTRY_TYPES", "LANGIDS"]
+__all__ = ["ENTRY_TYPES", "LANGIDS", "NON_ENTRIES"]
+
+#: the @-blocks of a .bib that are not entries (lower case, as BibTeX reads them in any case)
+NON_ENTRIES = frozenset({"comment", "preamble", "string"})
 
 # Zotero item type → (BibTeX, BibLaTeX) entry type. BBT's map (``translators/bibtex/reference.ts``)
 # where it names one;

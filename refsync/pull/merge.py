@@ -12,12 +12,12 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
+from refsync.bib.vocabulary import NON_ENTRIES
 from refsync.errors import BibParseError
 
 __all__ = ["BibBlocks", "MergeResult", "entry_hash", "merge_entries", "split_bib"]
 
 _START = re.compile(r"^[ \t]*@[ \t]*(\w+)[ \t]*[{(][ \t]*([^,\s]*)", re.MULTILINE)
-_NON_ENTRIES = {"string", "preamble", "comment"}
 _ESCAPED_BRACE = re.compile(r"\\[{}]")
 
 
@@ -54,7 +54,7 @@ def split_bib(text: str, source: str) -> BibBlocks:
                 hint="fix the entry by hand, or run 'refsync pull --force' to rewrite the file",
             )
         kind, key = match.group(1).lower(), match.group(2)
-        if kind in _NON_ENTRIES:
+        if kind in NON_ENTRIES:
             blocks.extras.append(block)
         elif key in blocks.entries:
             raise BibParseError(
