@@ -16,7 +16,7 @@ import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import platformdirs
 
@@ -31,12 +31,14 @@ __all__ = [
     "ZoteroSettings",
     "find_project_file",
     "load_settings",
+    "read_table",
     "render_project_file",
     "save_user_setting",
     "user_config_file",
 ]
 
 PROJECT_FILE = "refsync.toml"
+T = TypeVar("T")
 
 
 def _help(text: str) -> dict[str, str]:
@@ -272,6 +274,16 @@ def _set_dotted(into: dict[str, Any], dotted: str, value: Any) -> None:
     for part in parents:
         into = into.setdefault(part, {})
     into[last] = value
+
+
+def read_table(cls: type[T], table: Mapping[str, Any], source: str) -> T:
+    """A settings dataclass from a TOML table, coerced and checked as refsync's own settings
+    are (for plugins' tables: ``settings.plugin_config(NAME)``).
+
+    :raises ConfigError: naming ``source`` and the key that is unknown or of the wrong type.
+    """
+    built: T = _build(cls, table, source, "")
+    return built
 
 
 def _build(cls: type[Any], table: Mapping[str, Any], source: str, path: str) -> Any:

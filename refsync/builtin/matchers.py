@@ -8,11 +8,9 @@ matchers.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import fields
 from typing import Any
 
-from refsync.config import Settings
-from refsync.errors import ConfigError
+from refsync.config import Settings, read_table
 from refsync.hookspecs import Matcher, hookimpl
 from refsync.matching.index import (
     CoreMatcher,
@@ -51,18 +49,8 @@ def register_matchers(settings: Settings) -> Iterable[Matcher]:
 
 def read_match_settings(table: Mapping[str, Any],
                         source: str = "[plugins.matchers]") -> MatchSettings:
-    """Thresholds from a settings table; every value is a number.
+    """Thresholds from a settings table, checked as refsync checks its own settings.
 
     :raises ConfigError: naming the key that is unknown or not a number.
     """
-    known = {f.name: f.type for f in fields(MatchSettings)}
-    values: dict[str, Any] = {}
-    for key, value in table.items():
-        if key not in known:
-            raise ConfigError(f"{source}: {key}: unknown setting",
-                              hint="known: " + ", ".join(known))
-        try:
-            values[key] = (int if known[key] == "int" else float)(value)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{source}: {key}: expected a number, got {value!r}") from None
-    return MatchSettings(**values)
+    return read_table(MatchSettings, table, source)
