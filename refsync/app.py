@@ -29,7 +29,12 @@ from refsync.pull.targets import collection_keys, select_items
 from refsync.resolve import Resolution, resolve_inputs
 from refsync.resolve.cache import WorkCache
 from refsync.zotero.apikey import load_api_key, store_api_key
-from refsync.zotero.client import MAX_KEYS, ZoteroClient
+from refsync.zotero.client import (
+    LOCAL_USER_LIBRARY,
+    MAX_KEYS,
+    ZoteroClient,
+    default_library,
+)
 from refsync.zotero.journal import WriteJournal
 from refsync.zotero.mirror import LibraryView, Mirror
 from refsync.zotero.snapshot import SnapshotLibrary
@@ -156,8 +161,7 @@ class Refsync:
         return opened[name]
 
     def _library_name(self, library: str = "") -> str:
-        zotero = self.settings.zotero
-        name = library or zotero.library or ("user:0" if zotero.local else "")
+        name = library or default_library(self.settings.zotero)
         if not name:
             raise ConfigError(
                 "no Zotero library configured",
@@ -256,8 +260,9 @@ class Refsync:
         :raises SecretStoreError: when no keyring exists (the message explains ZOTERO_API_KEY).
         """
         zotero = self.settings.zotero
+        # /keys/current names no library: the user's own id will do until the key tells it
         with ZoteroClient(replace(zotero, local=False), api_key,
-                          library=zotero.library or "user:0") as client:
+                          library=zotero.library or LOCAL_USER_LIBRARY) as client:
             info = client.key_info()
         library = f"user:{info['userID']}"
         backend = store_api_key(zotero.url, api_key)

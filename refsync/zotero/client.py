@@ -46,6 +46,8 @@ T = TypeVar("T")
 #: regular items are never children (Zotero Web API v3 docs, search parameters;
 #: dataserver Items::search)
 REGULAR_ITEMS = "-attachment || note"
+#: how the desktop's local API names the signed-in user's own library
+LOCAL_USER_LIBRARY = "user:0"
 #: the most objects one request may name (itemKey=) or write; the Web API v3 docs say 50 for
 #: both (writes above it answer 413; the server takes 100 keys)
 MAX_KEYS = 50
@@ -89,6 +91,12 @@ class Deleted:
     items: list[str]
     collections: list[str]
     version: int
+
+
+def default_library(settings: ZoteroSettings) -> str:
+    """The configured library, else the signed-in user's library when going through the
+    desktop's local API (which names it ``user:0``), else ``""``."""
+    return settings.library or (LOCAL_USER_LIBRARY if settings.local else "")
 
 
 @dataclass(frozen=True)
@@ -149,7 +157,7 @@ class ZoteroClient:
     :param api_key: the key from the keyring or environment (with the local API: Zotero 10's
         local key, for writes); never read here, never logged.
     :param library: ``'user:ID'`` or ``'group:ID'``; defaults to ``settings.library``
-        (``'user:0'`` with the local API).
+        (:func:`default_library`).
     :param sleep: how to wait between retries (tests pass a recorder).
     :param base_delay: first wait after a failure without ``Retry-After``; doubles per attempt.
     """
@@ -164,7 +172,7 @@ class ZoteroClient:
         base_delay: float = 1.0,
     ) -> None:
         self.local = settings.local
-        self.library = library or settings.library or ("user:0" if self.local else "")
+        self.library = library or default_library(settings)
         self._kind, self._ident = parse_library(self.library)
         self.url = (settings.local_url if self.local else settings.url).rstrip("/")
         self._settings = settings
