@@ -11,9 +11,15 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, entry_points, packages_distributions, version
+from importlib.metadata import (
+    EntryPoint,
+    PackageNotFoundError,
+    entry_points,
+    packages_distributions,
+    version,
+)
 from types import ModuleType
 from typing import Any, TypeVar
 
@@ -59,13 +65,11 @@ def make_plugin_manager(
     env = os.environ if environ is None else environ
     pm = pluggy.PluginManager("refsync")
     pm.add_hookspecs(hookspecs)
-    plugins: dict[str, Callable[[], object]] = {
-        name: _importer(name) for name in DEFAULT_PLUGINS}
+    for module_name in DEFAULT_PLUGINS:
+        _register(pm, module_name, importlib.import_module(module_name))
     if entrypoints and not env.get("REFSYNC_DISABLE_PLUGIN_AUTOLOAD"):
-        plugins.update((f"entrypoint:{ep.name}", _loader(ep))
-                       for ep in entry_points(group=ENTRY_POINT_GROUP))
-    for name, load in plugins.items():
-        _register(pm, name, load())
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            _register(pm, f"entrypoint:{ep.name}", _load(ep))
     for name, obj in (extra or {}).items():
         _register(pm, name, obj)
     try:
@@ -79,21 +83,15 @@ def make_plugin_manager(
     return pm
 
 
-def _importer(module_name: str) -> Callable[[], object]:
-    return lambda: importlib.import_module(module_name)
-
-
-def _loader(ep: Any) -> Callable[[], object]:
-    def load() -> object:
-        try:
-            return ep.load()
-        except Exception as exc:  # any import failure must name the plugin
-            raise PluginError(
-                f"plugin '{ep.dist.name if ep.dist else ep.value}' (entry point "
-                f"'{ep.name}') failed to import: {exc}",
-                hint="uninstall it or set REFSYNC_DISABLE_PLUGIN_AUTOLOAD=1",
-            ) from exc
-    return load
+def _load(ep: EntryPoint) -> object:
+    try:
+        return ep.load()
+    except Exception as exc:  # any import failure must name the plugin
+        raise PluginError(
+            f"plugin '{ep.dist.name if ep.dist else ep.value}' (entry point "
+            f"'{ep.name}') failed to import: {exc}",
+            hint="uninstall it or set REFSYNC_DISABLE_PLUGIN_AUTOLOAD=1",
+        ) from exc
 
 
 def _register(pm: pluggy.PluginManager, name: str, plugin: object) -> None:
@@ -120,10 +118,11 @@ def plugin_infos(pm: pluggy.PluginManager, registry: Registry) -> list[PluginInf
     """The registered plugins in registration order, each with its distribution, its version
     and the ``kind name`` of each object it registered."""
     owners = registry.owners()
+    distributions = packages_distributions()  # reads every installed distribution: once
     result = []
     for name, plugin in pm.list_name_plugin():
         module = _module_of(plugin)
-        dist = _distribution(module)
+        dist = next(iter(distributions.get(module.split(".")[0], [])), "-")
         provides = tuple(f"{kind} {obj}" for (kind, obj), owner in owners.items()
                          if owner == module or owner.startswith(module + "."))
         result.append(PluginInfo(name, dist, _version(dist), provides))
@@ -132,11 +131,6 @@ def plugin_infos(pm: pluggy.PluginManager, registry: Registry) -> list[PluginInf
 
 def _module_of(obj: object) -> str:
     return obj.__name__ if isinstance(obj, ModuleType) else type(obj).__module__
-
-
-def _distribution(module: str) -> str:
-    dists = packages_distributions().get(module.split(".")[0], [])
-    return dists[0] if dists else "-"
 
 
 def _version(dist: str) -> str:

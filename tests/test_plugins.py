@@ -114,11 +114,13 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return target
 
 
-def _refsync(site: Path, *args: str, cwd: Path, broken: bool = False,
+def _refsync(site: Path, *args: str, cwd: Path, also: str = "",
              **env: str) -> subprocess.CompletedProcess[str]:
+    """``python -m refsync ARGS`` with the example installed, and with ``also`` (a fixture
+    distribution under fixtures/plugins) beside it."""
     paths = [str(site)]
-    if broken:
-        paths.append(str(Path(__file__).parent / "fixtures" / "plugins" / "broken"))
+    if also:
+        paths.append(str(Path(__file__).parent / "fixtures" / "plugins" / also))
     environ = {k: v for k, v in os.environ.items() if not k.startswith("REFSYNC_")}
     environ.update(env, PYTHONPATH=os.pathsep.join(paths))
     return subprocess.run([sys.executable, "-m", "refsync", *args], cwd=cwd, env=environ,
@@ -154,16 +156,24 @@ def test_a_plugin_command_is_added_to_the_cli(site: Path, tmp_path: Path) -> Non
 
 def test_a_plugin_that_fails_to_import_is_named_and_can_be_switched_off(
         site: Path, tmp_path: Path) -> None:
-    out = _refsync(site, "plugins", cwd=tmp_path, broken=True)
+    out = _refsync(site, "plugins", cwd=tmp_path, also="broken")
     assert out.returncode == 1
     assert out.stderr == (
         "Error: plugin 'refsync-broken-plugin' (entry point 'broken') failed to import: "
         "this plugin is broken on purpose (uninstall it or set "
         "REFSYNC_DISABLE_PLUGIN_AUTOLOAD=1)\n")
-    off = _refsync(site, "plugins", cwd=tmp_path, broken=True,
+    off = _refsync(site, "plugins", cwd=tmp_path, also="broken",
                    REFSYNC_DISABLE_PLUGIN_AUTOLOAD="1")
     assert off.returncode == 0, off.stderr
     assert "refsync.builtin.bibtex" in off.stdout and "entrypoint:" not in off.stdout
+
+
+def test_two_installed_plugins_claiming_one_name_are_an_error_not_a_silent_pick(
+        site: Path, tmp_path: Path) -> None:
+    out = _refsync(site, "plugins", cwd=tmp_path, also="twin")
+    assert out.returncode == 1
+    assert out.stderr.startswith("Error: plugin 'entrypoint:example' cannot be registered: ")
+    assert out.stderr.endswith("(uninstall one of the two copies)\n")
 
 
 def test_tracing_in_the_cli_shows_the_command_hook_too(site: Path, tmp_path: Path) -> None:
