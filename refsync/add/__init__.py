@@ -59,6 +59,11 @@ class ObjectResult:
     already_exists: bool = False  # an earlier send of this create landed
     permanent: bool = False  # sending it again cannot help
 
+    @property
+    def settled(self) -> bool:
+        """The journal may forget the object: it is in the library, or never will be."""
+        return self.ok or self.already_exists or self.permanent
+
 
 class Journal(Protocol):
     """Creates announced before they are sent (see ``refsync.zotero.journal.WriteJournal``):
@@ -85,8 +90,8 @@ class LibraryWriter(Protocol):
     def refresh(self) -> None: ...
 
     def write(self, payloads: Sequence[Mapping[str, Any]]) -> list[ObjectResult]:
-        """Write ≤ 50 objects; raises :class:`ZoteroVersionConflictError` if the library moved
-        on since it was read."""
+        """Write at most :attr:`batch` objects; raises :class:`ZoteroVersionConflictError` if
+        the library moved on since it was read."""
         ...
 
 
@@ -164,7 +169,7 @@ def _reconcile(library: LibraryWriter, journal: Journal) -> None:
     resend = [p for p in pending if p["key"] not in set(landed)]
     for start in range(0, len(resend), library.batch):
         results = library.write(resend[start:start + library.batch])
-        journal.settle(r.key for r in results if r.ok or r.already_exists or r.permanent)
+        journal.settle(r.key for r in results if r.settled)
     library.refresh()
 
 
@@ -219,8 +224,7 @@ def _carry_out(plan: _Plan, library: LibraryWriter, journal: Journal,
                     done[i] = Outcome(outcome.input, "failed", outcome.key,
                                       f"Zotero refused it ({result.reason})")
             if creating:
-                journal.settle(r.key for r in results
-                               if r.ok or r.already_exists or r.permanent)
+                journal.settle(r.key for r in results if r.settled)
     for i, outcome in plan.outcomes.items():
         done.setdefault(i, outcome)  # existing works that needed no update
 

@@ -30,21 +30,23 @@ from refsync.errors import (
 )
 
 __all__ = [
+    "LOCAL_USER_LIBRARY",
+    "MAX_KEYS",
     "REGULAR_ITEMS",
     "Deleted",
     "Page",
     "WriteFailure",
     "WriteResult",
     "ZoteroClient",
+    "default_library",
     "parse_library",
 ]
 
 T = TypeVar("T")
 
 #: itemType filter for bibliographic items only (model.schema.NOT_REFERENCES on the server's
-#: side): a negated itemType also drops annotations, and
-#: regular items are never children (Zotero Web API v3 docs, search parameters;
-#: dataserver Items::search)
+#: side): a negated itemType also drops annotations, and regular items are never children
+#: (Zotero Web API v3 docs, search parameters; dataserver Items::search)
 REGULAR_ITEMS = "-attachment || note"
 #: how the desktop's local API names the signed-in user's own library
 LOCAL_USER_LIBRARY = "user:0"
