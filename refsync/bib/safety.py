@@ -54,7 +54,7 @@ def safety_problems(latex: str) -> list[str]:
 
 def all_safe(values: Iterable[str]) -> bool:
     """Whether :func:`safety_problems` finds nothing in every one of ``values``, checked in
-    one pass over them all (a writer's whole entry); when it says no, ask
+    one pass over them all (a :class:`SafetyCheck` batch); when it says no, ask
     :func:`safety_problems` value by value which one and why.
 
     The values are joined with NUL, which is no letter, backslash, caret or brace, so no
