@@ -55,6 +55,8 @@ class CrossrefSettings:
     max_age_days: float = field(default=90.0, metadata=_help("days a cached work stays fresh"))
     batch_size: int = field(default=60, metadata=_help("most DOIs asked for in one request"))
     retries: int = field(default=5, metadata=_help("attempts after a timeout, 429 or 5xx"))
+    max_wait: float = field(default=60.0, metadata=_help(
+        "longest wait a server may ask for (Retry-After) before refsync gives up"))
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,8 @@ class ZoteroSettings:
     )
     timeout: float = field(default=30.0, metadata=_help("seconds before a request times out"))
     retries: int = field(default=5, metadata=_help("attempts after a timeout, 429 or 503"))
+    max_wait: float = field(default=60.0, metadata=_help(
+        "longest wait Zotero may ask for (Retry-After, Backoff) before refsync gives up"))
 
 
 @dataclass(frozen=True)

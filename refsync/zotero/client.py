@@ -2,12 +2,19 @@
 
 Owns the wire: which requests a sync sends, retries with backoff, and the translation of
 pyzotero/httpx2 failures into :class:`ZoteroError` once, in :meth:`ZoteroClient._errors`.
-Imports only the leaves of refsync (config, errors).
+
+Every response passes :meth:`ZoteroClient._inspect` before pyzotero sees it: the body is read
+in full (a cut connection fails here, not in a JSON parser), the server's waits are taken off
+(pyzotero would sleep them in full, and crash on an HTTP-date), statuses worth a retry and
+pages that are not Zotero's JSON (a captive portal's HTML with 200) are raised as such. So
+whatever a server or a proxy answers, the caller gets a result or one :class:`ZoteroError`.
+Imports only the leaves of refsync (config, errors, util).
 """
 
 from __future__ import annotations
 
 import copy
+import logging
 import re
 import threading
 import time
@@ -28,6 +35,8 @@ from refsync.errors import (
     ZoteroError,
     ZoteroVersionConflictError,
 )
+from refsync.util.network import causes, name_lookup_failed
+from refsync.util.waits import announce_wait, server_wait
 
 __all__ = [
     "LOCAL_USER_LIBRARY",
@@ -43,6 +52,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+_log = logging.getLogger("refsync")
 
 #: itemType filter for bibliographic items only (model.schema.NOT_REFERENCES on the server's
 #: side): a negated itemType also drops annotations, and regular items are never children
@@ -190,7 +200,8 @@ class ZoteroClient:
             timeout=self._settings.timeout,
             follow_redirects=True,
             trust_env=not self.local,  # the local API is on loopback: never via a proxy
-            event_hooks={"request": [self._shared.count]},
+            event_hooks={"request": [self._shared.count, self._own_timeout],
+                         "response": [self._inspect]},
         )
         key = self._api_key or None
         # a local API key (Zotero 10 writes) is unrelated to zotero.org keys and travels in
@@ -300,9 +311,8 @@ class ZoteroClient:
     # ---------------------------------------------------------------- plumbing
 
     def _page(self, method: Callable[..., Any], params: dict[str, Any]) -> Page:
-        objects = method(**params)
-        headers = self._last().headers
-        return Page(list(objects), int(headers.get("total-results", len(objects))),
+        objects = _listed(method(**params))
+        return Page(objects, _header_int(self._last().headers, "total-results", len(objects)),
                     self._version())
 
     def _last(self) -> httpx2.Response:
@@ -311,20 +321,15 @@ class ZoteroClient:
         return self._zot.request
 
     def _version(self) -> int:
-        headers = self._last().headers
-        self._note_backoff(headers)
-        return int(headers.get("last-modified-version", 0))
+        return _header_int(self._last().headers, "last-modified-version")
 
     def _get(self, path: str, params: dict[str, Any], headers: dict[str, str]) -> httpx2.Response:
         """A GET pyzotero cannot make (conditional); same client, same headers as pyzotero."""
         response = self._http.get(
             f"{self.url}{path}", params={**params, "locale": self._zot.locale},
             headers={**self._zot.default_headers(), **headers})
-        self._note_backoff(response.headers)
         # httpx2's raise_for_status() raises on 304, so look first
         if response.status_code != 304 and response.status_code >= 400:
-            if response.status_code in _RETRY_STATUSES:
-                raise _Retry(response.status_code, _seconds(response.headers), response.text)
             self._fail(response.status_code, response.text, None)
         return response
 
@@ -337,18 +342,36 @@ class ZoteroClient:
             response = self._get(self._prefix + path, query, headers)
             if response.status_code == 304:
                 return None
-            objects = response.json()
-            return Page(objects, int(response.headers.get("total-results", len(objects))),
-                        int(response.headers.get("last-modified-version", 0)))
+            objects = _listed(response.json())
+            return Page(objects, _header_int(response.headers, "total-results", len(objects)),
+                        _header_int(response.headers, "last-modified-version"))
 
         return self._call(what, fetch)
 
-    def _note_backoff(self, headers: Mapping[str, str]) -> None:
-        """``Backoff`` on any response pauses every request after it (Zotero Web API v3 docs;
-        the desktop client's syncAPIClient.js does the same)."""
-        if (seconds := _seconds(headers, "backoff")) is not None:
+    def _own_timeout(self, request: httpx2.Request) -> None:
+        """``zotero.timeout`` for every request: pyzotero passes its own fixed timeout to each
+        read, which would make a dead server cost minutes."""
+        request.extensions["timeout"] = httpx2.Timeout(self._settings.timeout).as_dict()
+
+    def _inspect(self, response: httpx2.Response) -> None:
+        """Read the whole answer and judge it before pyzotero does (see the module docstring).
+
+        ``Backoff`` on any response pauses every request after it (Zotero Web API v3 docs; the
+        desktop client's syncAPIClient.js does the same).
+        """
+        response.read()  # a reset or a body cut short raises here, as an httpx2 TransportError
+        headers = response.headers
+        backoff = server_wait(headers.pop("backoff", None))
+        retry_after = server_wait(headers.pop("retry-after", None))
+        if backoff is not None:
             shared = self._shared
-            shared.backoff_until = max(shared.backoff_until, time.monotonic() + seconds)
+            shared.backoff_until = max(shared.backoff_until, time.monotonic() + backoff)
+        status = response.status_code
+        if status in _RETRY_STATUSES:
+            raise _Retry(status, retry_after if retry_after is not None else backoff,
+                         _gist(response))
+        if 200 <= status < 300 and _is_html(response):
+            raise _Retry(None, None, f"the answer was {_gist(response)}, not Zotero's JSON")
 
     def _call(self, what: str, fn: Callable[[], T], *, idempotent: bool = True) -> T:
         """Run ``fn`` with retries for 429/5xx and timeouts.
@@ -361,7 +384,7 @@ class ZoteroClient:
         delay = self._base_delay
         for attempt in range(self._settings.retries + 1):
             if (pause := self._shared.backoff_until - time.monotonic()) > 0:
-                self._sleep(pause)
+                self._wait(pause, "asked for a pause (Backoff)", None)
             # pyzotero clears its per-call query parameters only after a *successful* read; after
             # a failure they leak into the next call (a 'since' from /deleted into a full listing)
             self._zot.url_params = None
@@ -369,21 +392,42 @@ class ZoteroClient:
                 with self._errors(what, idempotent):
                     return fn()
             except _Retry as retry:
-                if attempt == self._settings.retries or (
-                        not idempotent and retry.status not in (429, 503)):
-                    self._fail(retry.status, f"{retry.text}; gave up after {attempt + 1} "
-                                             "attempts", retry)
-                self._sleep(retry.retry_after if retry.retry_after is not None else delay)
-                delay *= 2
+                if not idempotent and retry.status not in (429, 503):
+                    self._fail(retry.status, f"{retry.text}; the write may have landed",
+                               retry, hint="run the command again: refsync first checks what "
+                                           "landed")
+                if attempt == self._settings.retries:
+                    tries = f"gave up after {attempt + 1} attempts" if attempt else "gave up"
+                    self._fail(retry.status, f"{retry.text}; {tries}", retry)
+                if retry.retry_after is not None:
+                    self._wait(retry.retry_after, f"answered {retry.status}", retry)
+                else:
+                    self._wait(delay, f"failed ({retry.text})", None)
+                    delay *= 2
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _wait(self, seconds: float, why: str, retry: _Retry | None) -> None:
+        """Sit out a server-asked or backoff wait, told to the user; a server-asked one longer
+        than ``zotero.max_wait`` ends the command instead."""
+        if seconds > self._settings.max_wait:
+            until = time.strftime("%H:%M", time.localtime(time.time() + seconds))
+            raise ZoteroError(
+                f"Zotero at '{self.url}' {why} and asked refsync to wait {seconds:.0f} s "
+                f"(until {until}).", service="zotero", url=self.url,
+                status=retry.status if retry else None, retry_after=seconds,
+                hint="try again then, or raise [zotero] max_wait")
+        announce_wait(_log, "Zotero", seconds, why)
+        self._sleep(seconds)
 
     @contextmanager
     def _errors(self, what: str, idempotent: bool) -> Iterator[None]:
-        """Translate pyzotero and httpx2 failures once (style guide: translate at the adapter)."""
+        """Translate pyzotero and httpx2 failures once (style guide: translate at the adapter).
+
+        A read that failed in transit is tried again; a write is not, as the server may have
+        acted on it (the write journal settles it on the next run).
+        """
         try:
             yield
-        except (ze.TooManyRetriesError, ze.TooManyRequestsError) as exc:
-            raise _Retry(429, self._retry_after(429), "rate limited") from exc
         except ze.UnsupportedParamsError as exc:
             if self.local and what == "write":
                 raise ZoteroError(
@@ -395,17 +439,20 @@ class ZoteroClient:
             self._fail(status or 400, text, exc)
         except ze.PyZoteroError as exc:
             status, text = self._answer(exc)
-            if status in _RETRY_STATUSES:
-                raise _Retry(status, self._retry_after(status), text) from exc
             self._fail(status, text, exc)
+        except ValueError as exc:  # JSON cut short with an honest Content-Length
+            raise _Retry(None, None, "the answer was not complete JSON") from exc
         except httpx2.TimeoutException as exc:
-            if idempotent:
-                raise _Retry(None, None, "timed out") from exc
-            self._fail(None, "timed out; the write may have landed, pull before retrying", exc)
-        except httpx2.TransportError as exc:
+            raise _Retry(None, None, f"no answer within {self._settings.timeout:g} s") from exc
+        except httpx2.ConnectError as exc:
+            if name_lookup_failed(exc):
+                self._fail(None, "", exc, message=f"Cannot look up the host of '{self.url}'.",
+                           hint="check the network connection and [zotero] url")
             hint = "is Zotero running with its local API enabled?" if self.local else None
-            raise ZoteroError(f"Cannot reach Zotero at '{self.url}' ({type(exc).__name__}).",
-                              service="zotero", url=self.url, hint=hint) from exc
+            self._fail(None, "", exc, message=f"Cannot reach Zotero at '{self.url}' "
+                                               f"({type(exc).__name__}).", hint=hint)
+        except httpx2.TransportError as exc:  # reset, or closed before the answer was complete
+            raise _Retry(None, None, f"the connection broke ({type(exc).__name__})") from exc
 
     def _answer(self, exc: ze.PyZoteroError) -> tuple[int | None, str]:
         """The status and body of the response pyzotero raised ``exc`` for: the
@@ -415,16 +462,19 @@ class ZoteroClient:
                     else self._zot.request)
         if response is None or response.status_code < 400:
             return None, type(exc).__name__
-        return response.status_code, response.text
+        return response.status_code, _gist(response)
 
-    def _retry_after(self, status: int) -> float | None:
-        last = self._zot.request
-        return _seconds(last.headers) if last is not None and last.status_code == status else None
-
-    def _fail(self, status: int | None, text: str, exc: BaseException | None) -> NoReturn:
+    def _fail(self, status: int | None, text: str, exc: BaseException | None, *,
+              message: str = "", hint: str | None = None) -> NoReturn:
+        """Raise the one :class:`ZoteroError` for a failure. The server's words are kept to
+        their first line, the API key masked in them, and a foreign exception that quotes the
+        key is not chained (``--debug`` prints chained tracebacks)."""
         detail = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+        cause = exc
         if self._api_key:
             detail = detail.replace(self._api_key, "***")
+            if exc is not None and any(self._api_key in str(c) for c in causes(exc)):
+                cause = None
         code = f"{status} " if status else ""
         typed = _TYPED_ERRORS.get(status or 0, ZoteroError)
         if typed is ZoteroAuthError:
@@ -434,15 +484,17 @@ class ZoteroClient:
                 service="zotero", url=self.url, status=status,
                 hint="check the API key (keyring or ZOTERO_API_KEY) and that it can read "
                      "this library",
-            ) from exc
+            ) from cause
         raise typed(
-            f"Zotero request for library '{self.library}' at '{self.url}' failed "
-            f"({code}{detail}).",
-            service="zotero", url=self.url, status=status,
+            message or f"Zotero request for library '{self.library}' at '{self.url}' failed "
+                       f"({code}{detail}).",
+            service="zotero", url=self.url, status=status, hint=hint,
             retry_after=getattr(exc, "retry_after", None),
-        ) from exc
+        ) from cause
 
-    def _report(self, report: Mapping[str, Any]) -> WriteResult:
+    def _report(self, report: Any) -> WriteResult:
+        if not isinstance(report, Mapping):
+            raise _Retry(None, None, "the write report was not Zotero's JSON")
         failed = {
             int(i): WriteFailure(int(f.get("code", 0)), str(f.get("message", "")),
                                  str(f.get("key", "")))
@@ -460,13 +512,29 @@ class ZoteroClient:
         )
 
 
-def _seconds(headers: Mapping[str, str], name: str = "") -> float | None:
-    names = [name] if name else ["retry-after", "backoff"]
-    for header in names:
-        value = headers.get(header)
-        if value:
-            try:
-                return max(float(value), 0.0)
-            except ValueError:
-                continue
-    return None
+def _gist(response: httpx2.Response) -> str:
+    """A server's answer in a few words for an error line: an HTML page (a proxy's or a
+    captive portal's) is named as such instead of quoted."""
+    if _is_html(response):
+        return "an HTML page (a proxy or captive portal?)"
+    first = response.text.strip().splitlines()[0] if response.text.strip() else ""
+    return first[:200]
+
+
+def _is_html(response: httpx2.Response) -> bool:
+    """Zotero never answers in HTML; proxies, captive portals and load balancers do."""
+    return ("html" in response.headers.get("content-type", "")
+            or response.content.lstrip()[:1] == b"<")
+
+
+def _listed(objects: Any) -> list[dict[str, Any]]:
+    if not isinstance(objects, list):
+        raise _Retry(None, None, "the answer was not a list of Zotero objects")
+    return objects
+
+
+def _header_int(headers: Mapping[str, str], name: str, default: int = 0) -> int:
+    try:
+        return int(headers.get(name, default))
+    except ValueError:
+        raise _Retry(None, None, f"the answer's {name} header was not a number") from None

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import socket
 import time
+from typing import Any
 from urllib.parse import quote_plus
 
 import httpx2
 import pytest
+from fakes import faults
 from fakes.crossref import MAILTO, FakeCrossref
+from fakes.faults import FaultPlan
 
 from refsync.builtin.crossref import MAX_REQUEST_LINE, CrossrefResolver, plan_batches
 from refsync.config import Settings
@@ -252,3 +256,55 @@ def test_hostile_record_served_over_http_still_resolves(
     assert ref.title == "x<sup>2</sup> & more"
     assert [c.name for c in ref.creators] == ["Only-Family"]
     assert "date" not in ref.fields
+
+
+CROSSREF_FAULTS = [
+    faults.rate_limited("1"), faults.rate_limited(faults.http_date(2)),
+    faults.rate_limited("soon"), faults.unavailable("1"), faults.server_error(),
+    faults.html(200), faults.html(502), faults.reset(), faults.silence(),
+    faults.truncated(honest=True), faults.truncated(honest=False),
+]
+
+
+@pytest.mark.parametrize("fault", CROSSREF_FAULTS, ids=lambda f: f.name)
+def test_one_fault_of_any_kind_is_survived(crossref_faults: FaultPlan,
+                                           resolver: CrossrefResolver,
+                                           fault: faults.Fault) -> None:
+    fault = dataclasses.replace(fault)  # the parameter is shared between tests
+    crossref_faults.add(fault)
+    assert isinstance(resolver.resolve([PLOS])[PLOS], Reference)
+    assert crossref_faults.hits == [fault.name]
+
+
+@pytest.mark.parametrize("fault", CROSSREF_FAULTS, ids=lambda f: f.name)
+def test_a_persistent_fault_is_one_crossref_error_per_doi(crossref_faults: FaultPlan,
+                                                          resolver: CrossrefResolver,
+                                                          fault: faults.Fault) -> None:
+    fault = dataclasses.replace(fault)  # the parameter is shared between tests
+    fault.times = 0
+    crossref_faults.add(fault)
+    error = resolver.resolve([PLOS])[PLOS]
+    assert isinstance(error, CrossrefError) and PLOS in error.message
+    assert "\n" not in error.message and "<" not in error.message
+
+
+def test_a_wait_beyond_max_wait_is_not_sat_out(crossref_faults: FaultPlan,
+                                               resolver: CrossrefResolver,
+                                               waits: list[float]) -> None:
+    crossref_faults.add(faults.rate_limited("3600"))
+    error = resolver.resolve([PLOS])[PLOS]
+    assert isinstance(error, CrossrefError) and "wait 3600 s" in error.message
+    assert waits == [] and "max_wait" in (error.hint or "")
+
+
+def test_no_network_is_said_at_once_without_retries(crossref_settings: Settings,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    def offline(*args: Any, **kwargs: Any) -> Any:
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(socket, "getaddrinfo", offline)  # the machine, not a client library
+    waits: list[float] = []
+    resolver = make_resolver(crossref_settings, waits, url="https://api.crossref.org")
+    error = resolver.resolve([PLOS])[PLOS]
+    assert isinstance(error, CrossrefError) and "cannot look up" in error.message
+    assert waits == [] and "network" in (error.hint or "")

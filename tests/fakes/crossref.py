@@ -26,6 +26,7 @@ import pytest
 
 from refsync.config import CrossrefSettings, Settings
 
+from .faults import FaultPlan
 from .server import LoggedRequest, LoopbackServer
 
 WORKS_DIR = Path(__file__).parent.parent / "fixtures" / "crossref" / "works"
@@ -299,7 +300,14 @@ def crossref(crossref_server: LoopbackServer) -> FakeCrossref:
     """The fake Crossref, reset: recorded works only, nothing queued, empty request log."""
     fake: FakeCrossref = crossref_server.app
     fake.reset()
+    crossref_server.faults.clear()
     return fake
+
+
+@pytest.fixture
+def crossref_faults(crossref: FakeCrossref, crossref_server: LoopbackServer) -> FaultPlan:
+    """Faults in front of the fake Crossref, none planned yet."""
+    return crossref_server.faults
 
 
 @pytest.fixture

@@ -5,12 +5,17 @@ Faking at the socket keeps the real pyzotero and habanero (and their httpx2) in 
 
 from __future__ import annotations
 
+import select
+import socket
+import struct
 import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from .faults import FaultPlan
 
 
 @dataclass
@@ -30,11 +35,13 @@ class LoggedRequest:
 class LoopbackServer:
     """Serves ``app.handle(request) -> (status, headers, body)`` and logs every request.
 
-    ``app`` is any object with that method; the fakes keep their state on it.
+    ``app`` is any object with that method; the fakes keep their state on it. ``faults`` puts
+    network and server misbehaviour in front of it (:mod:`fakes.faults`).
     """
 
     def __init__(self, app: Any) -> None:
         self.app = app
+        self.faults = FaultPlan()
         self.requests: list[LoggedRequest] = []
         self._lock = threading.Lock()
         server = self
@@ -60,11 +67,23 @@ class LoopbackServer:
                 request.request_line = self.requestline  # type: ignore[attr-defined]
                 with server._lock:
                     server.requests.append(request)
-                status, headers, payload = server.app.handle(request)
+                fault = server.faults.take(self.command, parts.path)
+                if fault and fault.act:
+                    fault.act()
+                served = (server.app.handle(request)
+                          if fault is None or fault.when == "after" else None)
+                status, headers, payload = fault.answer(served) if fault else served
+                if headers.pop("X-Fault-Reset", None):
+                    self._reset()
+                    return
+                if headers.pop("X-Fault-Silence", None):
+                    self._silence()
+                    return
                 delay = headers.pop("X-Fake-Delay", None)
                 if delay:
                     time.sleep(float(delay))
-                truncate = headers.pop("X-Fake-Truncate", None)
+                truncate = (headers.pop("X-Fake-Truncate", None)
+                            or headers.pop("X-Fault-Cut", None))
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
@@ -76,6 +95,17 @@ class LoopbackServer:
                     self.wfile.write(payload[: len(payload) // 2] if truncate else payload)
                 if truncate:
                     self.close_connection = True
+
+            def _reset(self) -> None:
+                """Close at once with an RST, as a dropped or middlebox-killed connection."""
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                           struct.pack("ii", 1, 0))
+                self.close_connection = True
+
+            def _silence(self, longest: float = 30.0) -> None:
+                """Answer nothing until the client gives up and closes (or ``longest``)."""
+                select.select([self.connection], [], [], longest)
+                self.close_connection = True
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
 
@@ -93,6 +123,7 @@ class LoopbackServer:
     def reset(self) -> None:
         with self._lock:
             self.requests.clear()
+        self.faults.clear()
 
     def close(self) -> None:
         self._httpd.shutdown()

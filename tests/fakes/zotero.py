@@ -22,6 +22,7 @@ import pytest
 
 from refsync.config import Settings, ZoteroSettings
 
+from .faults import FaultPlan
 from .server import LoggedRequest, LoopbackServer
 
 KEY_CHARS = "23456789ABCDEFGHIJKLMNPQRSTUVWXYZ"  # dataserver Zotero_ID::isValidKey
@@ -1032,6 +1033,12 @@ def zotero(zotero_server: LoopbackServer) -> FakeZotero:
     zotero_server.reset()
     app.url = zotero_server.url  # type: ignore[attr-defined]
     return app
+
+
+@pytest.fixture
+def zotero_faults(zotero: FakeZotero, zotero_server: LoopbackServer) -> FaultPlan:
+    """Faults in front of the fake Zotero, none planned yet."""
+    return zotero_server.faults
 
 
 @pytest.fixture

@@ -13,3 +13,10 @@ ZOTERO_TYPES = """artwork audioRecording bill blogPost book bookSection case com
     hearing instantMessage interview journalArticle letter magazineArticle manuscript map
     newspaperArticle patent podcast preprint presentation radioBroadcast report standard statute
     thesis tvBroadcast videoRecording webpage""".split()
+
+
+class Sleeps(list[float]):
+    """Records waits instead of sleeping, so retry tests stay fast and can check each wait."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)

@@ -7,6 +7,7 @@ import os
 
 import pytest
 from fakes.zotero import API_KEY, FakeZotero
+from support import Sleeps
 
 from refsync.config import Settings
 from refsync.errors import (
@@ -17,13 +18,6 @@ from refsync.errors import (
     ZoteroVersionConflictError,
 )
 from refsync.zotero.client import ZoteroClient, parse_library
-
-
-class Sleeps(list[float]):
-    """Records waits instead of sleeping, so retry tests stay fast."""
-
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
 
 
 @pytest.fixture

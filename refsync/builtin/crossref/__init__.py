@@ -7,7 +7,6 @@ errors into CrossrefError (Crossref REST API docs at api.crossref.org: errors, f
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
 import threading
@@ -27,6 +26,8 @@ from refsync.config import CrossrefSettings, Settings
 from refsync.errors import CrossrefError, NotFoundError, RefsyncError
 from refsync.hookspecs import Resolver, hookimpl
 from refsync.model import Reference
+from refsync.util.network import name_lookup_failed
+from refsync.util.waits import announce_wait, server_wait
 
 __all__ = ["CrossrefResolver", "plan_batches", "register_resolvers"]
 
@@ -40,8 +41,6 @@ MAX_ROWS = 1000
 #: x-rate-limit-* and x-concurrency-limit headers (REST API docs, etiquette)
 POLITE_POOL = (10, 1.0, 3)
 PUBLIC_POOL = (5, 1.0, 1)
-#: longest wait refsync accepts from Retry-After or backoff before giving up, in seconds
-MAX_WAIT = 60.0
 #: statuses worth another attempt: rate limit and transient server trouble
 #: (CrossRef/rest-api-doc, api_tips.md)
 RETRY_STATUSES = {429, 500, 502, 503, 504}
@@ -158,10 +157,14 @@ class CrossrefResolver:
                     raise  # not a remote failure: a bug, keep its traceback
                 trouble.attempts = attempt
                 wait = self._wait(trouble, attempt)
-                if not trouble.retryable or attempt > self.settings.retries or wait > MAX_WAIT:
+                if wait > self.settings.max_wait:
+                    trouble.reason += f"; it asked refsync to wait {wait:.0f} s"
+                    trouble.retryable = False
+                    trouble.hint = "try again later, or raise [crossref] max_wait"
+                if not trouble.retryable or attempt > self.settings.retries:
                     raise _GaveUp(trouble) from exc
             self._throttle.learn(trouble.headers)
-            log.info("Crossref %s; retrying in %.1f s.", trouble.reason, wait)
+            announce_wait(log, "Crossref:", wait, trouble.reason)
             self._sleep(wait)
 
     def _wait(self, trouble: _Trouble, attempt: int) -> float:
@@ -224,6 +227,7 @@ class _Trouble:
     retry_after: float | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     attempts: int = 1
+    hint: str | None = None  # what to do, when the reason alone does not say it
 
 
 class _GaveUp(Exception):
@@ -249,10 +253,10 @@ def _diagnose(exc: Exception, url: str, timeout: float) -> _Trouble | None:
         status = int(exc.status_code)
         return _Trouble(
             f"Crossref rejected the request (HTTP {status}: {exc.error})" if status >= 400
-            else "the answer was not JSON",
+            else "the answer was not JSON (a proxy or captive portal?)",
             str(response.request.url) if response is not None else url,
             status=status,
-            retryable=status in RETRY_STATUSES,
+            retryable=status in RETRY_STATUSES or status < 400,
             headers=dict(response.headers) if response is not None else {},
         )
     if isinstance(exc, httpx2.HTTPStatusError):
@@ -263,7 +267,7 @@ def _diagnose(exc: Exception, url: str, timeout: float) -> _Trouble | None:
             str(response.request.url),
             status=status,
             retryable=status in RETRY_STATUSES,
-            retry_after=_retry_after(response.headers.get("retry-after")),
+            retry_after=server_wait(response.headers.get("retry-after")),
             headers=dict(response.headers),
         )
     if isinstance(exc, httpx2.TimeoutException):
@@ -271,6 +275,10 @@ def _diagnose(exc: Exception, url: str, timeout: float) -> _Trouble | None:
     if isinstance(exc, httpx2.RemoteProtocolError):
         return _Trouble("the connection closed before the answer was complete", _url_of(exc, url))
     if isinstance(exc, httpx2.TransportError):
+        if name_lookup_failed(exc):
+            return _Trouble(f"cannot look up the host of '{_url_of(exc, url)}'",
+                            _url_of(exc, url), retryable=False,
+                            hint="check the network connection and [crossref] url")
         return _Trouble(f"the connection failed ({exc})", _url_of(exc, url))
     if isinstance(exc, json.JSONDecodeError):
         return _Trouble("the answer was not valid JSON", url)
@@ -301,6 +309,8 @@ def _error(doi: str, gave_up: _GaveUp) -> RefsyncError:
 
 
 def _hint(trouble: _Trouble) -> str | None:
+    if trouble.hint:
+        return trouble.hint
     if trouble.status == 429:
         return "set [crossref] mailto to use the polite pool, or try again later"
     if trouble.status is None and trouble.reason.startswith("no answer"):
@@ -320,19 +330,6 @@ def _url_of(exc: httpx2.HTTPError, default: str) -> str:
 def _message(body: Any) -> Mapping[str, Any]:
     message = body.get("message") if isinstance(body, Mapping) else None
     return message if isinstance(message, Mapping) else {}
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Retry-After as seconds or an HTTP date (RFC 9110 §10.2.3)."""
-    if not value:
-        return None
-    if value.strip().isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 def _seconds(value: str | None) -> float | None:
