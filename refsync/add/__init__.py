@@ -131,13 +131,14 @@ def add_references(
     :returns: one outcome per candidate, in input order.
     """
     if not dry_run:
-        _reconcile(library, journal)
+        _reconcile(library, journal, matchers, match_settings)
     done: dict[int, Outcome] = {}
     repeats: dict[int, int] = {}
+    keys: dict[int, str] = {}  # a candidate keeps its item key when it is decided again
     for _ in range(ATTEMPTS):
         todo = [i for i in range(len(candidates)) if i not in done]
         plan = _decide(candidates, todo, library.items(), matchers, match_settings,
-                       collection, tags)
+                       collection, tags, keys)
         repeats.update(plan.repeats)
         if dry_run:
             done.update(plan.outcomes)
@@ -159,23 +160,38 @@ def add_references(
     return [done[i] for i in range(len(candidates))]
 
 
-def _reconcile(library: LibraryWriter, journal: Journal) -> None:
+def _reconcile(library: LibraryWriter, journal: Journal, matchers: Sequence[Matcher],
+               settings: MatchSettings | None) -> None:
+    """Settle what an interrupted run may have sent: creates that landed are forgotten; the
+    rest are sent again under their own keys, unless the work reached the library meanwhile
+    some other way (a lab member, the desktop), which the matching engine is asked first."""
     pending = journal.pending()
     if not pending:
         return
-    library.refresh()
-    landed = [p["key"] for p in pending if library.has(p["key"])]
-    journal.settle(landed)
-    resend = [p for p in pending if p["key"] not in set(landed)]
-    for start in range(0, len(resend), library.batch):
-        results = library.write(resend[start:start + library.batch])
-        journal.settle(r.key for r in results if r.settled)
-    library.refresh()
+    for _ in range(ATTEMPTS):
+        library.refresh()
+        journal.settle(p["key"] for p in pending if library.has(p["key"]))
+        unsure = journal.pending()
+        found = find_existing([Reference.from_zotero(p) for p in unsure], library.items(),
+                              matchers, settings)
+        journal.settle(p["key"] for p, existing in zip(unsure, found, strict=True)
+                       if existing.duplicate is not None or existing.same_as is not None)
+        resend = journal.pending()
+        try:
+            for start in range(0, len(resend), library.batch):
+                results = library.write(resend[start:start + library.batch])
+                journal.settle(r.key for r in results if r.settled)
+        except ZoteroVersionConflictError:
+            continue  # nothing of that batch was written; look again
+        library.refresh()
+        return
+    raise ZoteroError("the library kept changing while refsync wrote to it",
+                      service="zotero", hint="run the command again")
 
 
 def _decide(candidates: Sequence[Candidate], todo: Sequence[int], records: list[Reference],
             matchers: Sequence[Matcher], settings: MatchSettings | None, collection: str,
-            tags: Sequence[str]) -> _Plan:
+            tags: Sequence[str], keys: dict[int, str]) -> _Plan:
     plan = _Plan()
     usable = [i for i in todo if candidates[i].reference is not None]
     for i in todo:
@@ -195,7 +211,8 @@ def _decide(candidates: Sequence[Candidate], todo: Sequence[int], records: list[
             if update := _membership(ref, collection, tags):
                 plan.updates.append((i, update))
         else:
-            payload = _new_item(existing.candidate, collection, tags)
+            payload = _new_item(existing.candidate, collection, tags,
+                                keys.setdefault(i, new_item_key()))
             related = ", ".join(f"{r.key} ({d.reason})" for r, d in existing.matches)
             reason = f"new; related to {related}" if related else "new; no match in the library"
             plan.outcomes[i] = Outcome(candidates[i].input, "created", None, reason)
@@ -206,15 +223,25 @@ def _decide(candidates: Sequence[Candidate], todo: Sequence[int], records: list[
 def _carry_out(plan: _Plan, library: LibraryWriter, journal: Journal,
                done: dict[int, Outcome]) -> None:
     """Send creates then updates, batch by batch; outcomes of finished batches are kept even
-    when a later batch hits a 412 and the rest is decided again."""
-    journal.record(payload for _, payload in plan.creates)
+    when a later batch hits a 412 and the rest is decided again.
+
+    The journal holds exactly the creates that may be in the library unconfirmed: a batch is
+    recorded just before it is sent, and forgotten when the server refuses the whole request
+    with 412 (the dataserver checks If-Unmodified-Since-Version before writing anything)."""
     for i, outcome in plan.outcomes.items():
         if outcome.action == "failed":
             done[i] = outcome
     for writes, creating in ((plan.creates, True), (plan.updates, False)):
         for start in range(0, len(writes), library.batch):
             batch = writes[start:start + library.batch]
-            results = library.write([payload for _, payload in batch])
+            if creating:
+                journal.record(payload for _, payload in batch)
+            try:
+                results = library.write([payload for _, payload in batch])
+            except ZoteroVersionConflictError:
+                if creating:
+                    journal.settle(payload["key"] for _, payload in batch)
+                raise
             for (i, payload), result in zip(batch, results, strict=True):
                 outcome = plan.outcomes[i]
                 if result.ok or (creating and result.already_exists):
@@ -238,9 +265,10 @@ def _membership(ref: Reference, collection: str, tags: Sequence[str]) -> dict[st
             "tags": [{"tag": t} for t in all_tags]}
 
 
-def _new_item(ref: Reference, collection: str, tags: Sequence[str]) -> dict[str, Any]:
+def _new_item(ref: Reference, collection: str, tags: Sequence[str],
+              key: str) -> dict[str, Any]:
     data = fit_to_schema(ref).to_zotero()
-    data.update(key=new_item_key(), version=0,
+    data.update(key=key, version=0,
                 collections=[collection] if collection else [],
                 tags=[{"tag": t} for t in sorted({*ref.tags, *tags})])
     return data

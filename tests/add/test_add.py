@@ -6,7 +6,9 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from fakes import faults
 from fakes.crossref import FakeCrossref
+from fakes.faults import FaultPlan
 from fakes.zotero import FakeZotero
 
 PLOS = "10.1371/journal.pone.0033693"
@@ -88,6 +90,31 @@ def test_a_concurrent_write_412_leads_to_a_fresh_decision_not_a_twin(
     out = json.loads(run("add", SREP, "--json").stdout)
     assert out[0]["action"] == "existing"
     assert dois_in(zotero) == {SREP: 1}
+
+
+def test_payloads_refused_with_412_are_never_sent_later(run, zotero: FakeZotero,
+                                                       zotero_faults: FaultPlan) -> None:
+    # an unrelated write lands between refsync's read and its POST: the POST is refused whole
+    zotero_faults.add(faults.concurrent_write(
+        lambda: zotero.add_item(title="Unrelated", date="2020"), method="POST"))
+    first = run("add", SREP, PLOS, "--json")
+    assert first.exit_code == 0, first.stderr
+    assert [o["action"] for o in json.loads(first.stdout)] == ["created", "created"]
+    later = run("add", IJO, "--json")  # reconciles the journal before anything else
+    assert later.exit_code == 0, later.stderr
+    assert dois_in(zotero) == {SREP: 1, PLOS: 1, IJO: 1}
+    assert len(zotero.items) == 4
+
+
+def test_an_unconfirmed_create_is_not_resent_once_someone_else_added_the_work(
+        run, zotero: FakeZotero, zotero_faults: FaultPlan, tmp_path: Path) -> None:
+    (tmp_path / "refsync.toml").write_text("[zotero]\ntimeout = 1\nretries = 0\n")
+    zotero_faults.add(faults.silence("before", method="POST"))  # it never reached the server
+    assert "may have landed" in run("add", PLOS).stderr
+    zotero.add_item(title="A lab member's copy", DOI=PLOS, date="2012")
+    later = run("add", IJO)
+    assert later.exit_code == 0, later.stderr
+    assert dois_in(zotero) == {PLOS: 1, IJO: 1}
 
 
 def test_a_write_that_timed_out_is_reconciled_not_repeated(
