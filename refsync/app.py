@@ -180,7 +180,11 @@ class Refsync:
                 hint="run 'refsync login', or set ZOTERO_API_KEY",
             )
         client = ZoteroClient(zotero, api_key, library=library)
-        mirror = Mirror.open(self.settings.cache_dir, library, local=zotero.local)
+        try:
+            mirror = Mirror.open(self.settings.cache_dir, client.url, library)
+        except BaseException:
+            client.close()
+            raise
         try:
             _log.info("%s", sync_mirror(client, mirror).summary())
         except BaseException:
@@ -200,7 +204,8 @@ class Refsync:
         """Add works to the library unless they are already there (then file them into
         ``collection`` and ``tags``); one outcome per candidate, in order."""
         client, mirror = self._synced_mirror(self._library_name())
-        with client, mirror, WriteJournal.open(self.settings.cache_dir, mirror.library) as journal:
+        with client, mirror, WriteJournal.open(self.settings.cache_dir, client.url,
+                                               mirror.library) as journal:
             collection_key = (
                 next(iter(collection_keys(collection, mirror.collections())))
                 if collection else ""

@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from refsync.zotero.mirror import library_cache
+
 __all__ = ["WriteJournal"]
 
 
@@ -31,8 +33,10 @@ class WriteJournal:
         )
 
     @classmethod
-    def open(cls, cache_dir: Path, library: str) -> WriteJournal:
-        return cls(cache_dir / "zotero" / f"{library.replace(':', '-')}.pending.sqlite")
+    def open(cls, cache_dir: Path, server: str, library: str) -> WriteJournal:
+        """The journal beside the library's mirror; open it while the mirror is open, whose
+        lock keeps a second refsync from reading or settling it meanwhile."""
+        return cls(library_cache(cache_dir, server, library).with_suffix(".pending.sqlite"))
 
     def record(self, payloads: Iterable[Mapping[str, Any]]) -> None:
         rows = [(p["key"], json.dumps(p, sort_keys=True)) for p in payloads]

@@ -5,6 +5,8 @@ network. :mod:`refsync.zotero.sync` keeps it current; every sync lands in one tr
 from __future__ import annotations
 
 import json
+import logging
+import re
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -13,8 +15,13 @@ from typing import Any, Protocol
 
 from refsync.errors import RefsyncError
 from refsync.model import Collection, Reference
+from refsync.util.filelock import FileLock, LockTimeout
 
-__all__ = ["Changes", "LibraryView", "Mirror"]
+__all__ = ["LOCK_WAIT", "Changes", "LibraryView", "Mirror", "library_cache"]
+
+_log = logging.getLogger("refsync")
+#: how long a second refsync waits for the first to finish with a library, in seconds
+LOCK_WAIT = 300.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -74,10 +81,11 @@ class Mirror:
     :param library: ``'user:ID'``/``'group:ID'``; stamped on every :class:`Reference`.
     """
 
-    def __init__(self, path: Path, library: str) -> None:
+    def __init__(self, path: Path, library: str, *, lock: FileLock | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._library = library
+        self._lock = lock
         self._db = sqlite3.connect(path, isolation_level=None)  # transactions are explicit
         try:
             # a mirror is a cache: one from another layout is dropped, the next sync refills it
@@ -85,20 +93,42 @@ class Mirror:
                 self._db.executescript(_DROP)
             self._db.executescript(_SCHEMA + f"PRAGMA user_version = {_LAYOUT};")
         except sqlite3.DatabaseError as exc:
-            self._db.close()
+            self.close()
             raise RefsyncError(f"The Zotero mirror '{path}' is unreadable ({exc}).",
                                hint="delete the file; the next pull rebuilds it") from exc
 
     @classmethod
-    def open(cls, cache_dir: Path, library: str, *, local: bool = False) -> Mirror:
-        """The mirror under ``cache_dir/zotero``; local-API versions are a separate series
-        (Zotero 10 server_localAPI.js: unrelated to Web API versions), so they get their own
-        file."""
-        name = ("local-" if local else "") + library.replace(":", "-")  # ':' breaks on Windows
-        return cls(cache_dir / "zotero" / f"{name}.sqlite", library)
+    def open(cls, cache_dir: Path, server: str, library: str, *,
+             wait: float = LOCK_WAIT) -> Mirror:
+        """The mirror of ``library`` on ``server`` (see :func:`library_cache`), held by this
+        process alone until closed: two refsyncs on one library never interleave a sync or a
+        write; the second waits up to ``wait`` seconds, saying so.
+
+        :raises RefsyncError: when the other one holds the library for longer.
+        """
+        stem = library_cache(cache_dir, server, library)
+
+        def waiting(holder: str) -> None:
+            _log.warning("waiting for another refsync (%s) to finish with library '%s'.",
+                         holder, library)
+
+        lock = FileLock(stem.with_suffix(".lock"), wait=wait, on_wait=waiting)
+        try:
+            lock.acquire()
+        except LockTimeout as exc:
+            raise RefsyncError(
+                f"Another refsync ({exc.holder}) has been using library '{library}' for "
+                f"{wait:.0f} s.", hint="try again when it has finished") from None
+        try:
+            return cls(stem.with_suffix(".sqlite"), library, lock=lock)
+        except BaseException:
+            lock.release()
+            raise
 
     def close(self) -> None:
         self._db.close()
+        if self._lock is not None:
+            self._lock.release()
 
     def __enter__(self) -> Mirror:
         return self
@@ -203,3 +233,16 @@ class Mirror:
 
 def _existing(db: sqlite3.Connection, table: str, keys: list[str]) -> list[str]:
     return [k for k in keys if db.execute(f"SELECT 1 FROM {table} WHERE key = ?", (k,)).fetchone()]
+
+
+def library_cache(cache_dir: Path, server: str, library: str) -> Path:
+    """Where refsync keeps what it knows of one library on one server, without a suffix.
+
+    Keyed by server as well as library: ``user:123`` on a test server, a self-hosted
+    dataserver and zotero.org are three libraries, and Zotero desktop's local API numbers its
+    versions apart from the Web API's (Zotero 10 server_localAPI.js). ``:`` breaks paths on
+    Windows, so it is spelt ``-``.
+    """
+    place = re.sub(r"^[a-z]+://", "", server.lower()).rstrip("/")
+    folder = re.sub(r"[^a-z0-9.]+", "-", place).strip("-.") or "zotero"
+    return cache_dir / "zotero" / folder / library.replace(":", "-")

@@ -26,6 +26,7 @@ class LoggedRequest:
     headers: dict[str, str]
     body: bytes = b""
     at: float = field(default_factory=time.monotonic)
+    status: int = 0  # what the client was answered (0: no answer, a reset or a silence)
 
     def param(self, name: str, default: str | None = None) -> str | None:
         values = self.query.get(name)
@@ -73,10 +74,13 @@ class LoopbackServer:
                 served = (server.app.handle(request)
                           if fault is None or fault.when == "after" else None)
                 status, headers, payload = fault.answer(served) if fault else served
+                request.status = status
                 if headers.pop("X-Fault-Reset", None):
+                    request.status = 0
                     self._reset()
                     return
                 if headers.pop("X-Fault-Silence", None):
+                    request.status = 0
                     self._silence()
                     return
                 delay = headers.pop("X-Fake-Delay", None)

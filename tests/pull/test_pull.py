@@ -263,7 +263,7 @@ def test_failure_mid_pull_leaves_file_and_mirror_as_they_were(
     me = Machine(zotero, tmp_path)
     me.pull("--collection", "neuro-immune")
     before = me.bib.read_bytes()
-    mirror = next((tmp_path / "cache" / "zotero").glob("*.sqlite"))
+    mirror = next((tmp_path / "cache" / "zotero").glob("*/user-123.sqlite"))
     mirror_before = dump(mirror)
     zotero.update_item(library["amit"], volume="25")
     zotero.add_item(title="New", collections=[library["neuro"]])

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,7 +29,8 @@ def client(zotero_settings: Settings) -> ZoteroClient:
 
 @pytest.fixture
 def mirror(zotero_settings: Settings) -> Iterator[Mirror]:
-    with Mirror.open(zotero_settings.cache_dir, "user:123") as opened:
+    with Mirror.open(zotero_settings.cache_dir, zotero_settings.zotero.url,
+                     "user:123") as opened:
         yield opened
 
 
@@ -39,9 +42,28 @@ def dump(path: Path) -> list[tuple[object, ...]]:
     return rows
 
 
-def test_mirror_lives_in_the_cache_folder(zotero_settings: Settings, mirror: Mirror) -> None:
-    assert mirror.path == zotero_settings.cache_dir / "zotero" / "user-123.sqlite"
+def test_mirror_lives_in_the_cache_folder_by_server_and_library(zotero_settings: Settings,
+                                                                mirror: Mirror) -> None:
+    host = zotero_settings.zotero.url.removeprefix("http://").replace(":", "-")
+    assert mirror.path == zotero_settings.cache_dir / "zotero" / host / "user-123.sqlite"
     assert mirror.version is None and mirror.items() == []
+    with Mirror.open(zotero_settings.cache_dir, "https://api.zotero.org/", "user:123") as web:
+        assert web.path.parent.name == "api.zotero.org" and web.path.name == "user-123.sqlite"
+
+
+def test_a_second_process_waits_for_the_library_then_says_who_holds_it(
+        zotero_settings: Settings, mirror: Mirror, caplog: pytest.LogCaptureFixture) -> None:
+    started = time.monotonic()
+    with pytest.raises(RefsyncError, match=f"process {os.getpid()}") as caught:
+        Mirror.open(zotero_settings.cache_dir, zotero_settings.zotero.url, "user:123",
+                    wait=0.3)
+    assert 0.3 <= time.monotonic() - started < 2
+    assert "waiting for another refsync" in caplog.text
+    assert "try again" in (caught.value.hint or "")
+    mirror.close()
+    with Mirror.open(zotero_settings.cache_dir, zotero_settings.zotero.url, "user:123",
+                     wait=0):
+        pass  # free once the holder closed
 
 
 def test_unreadable_mirror_names_the_file(tmp_path: Path) -> None:
@@ -248,7 +270,8 @@ def test_group_library(zotero: FakeZotero, zotero_settings: Settings) -> None:
     group = zotero.library("group:456")
     group.add_item(title="Group paper")
     client = ZoteroClient(zotero_settings.zotero, API_KEY, library="group:456")
-    with Mirror.open(zotero_settings.cache_dir, "group:456") as mirror:
+    with Mirror.open(zotero_settings.cache_dir, zotero_settings.zotero.url,
+                     "group:456") as mirror:
         sync_mirror(client, mirror)
         assert [(r.title, r.library) for r in mirror.items()] == [("Group paper", "group:456")]
         with pytest.raises(ValueError, match="group:456"):
@@ -260,8 +283,8 @@ def test_local_api_compares_full_listings(zotero: FakeZotero, zotero_settings: S
     client = ZoteroClient(settings, None)
     coll = zotero.add_collection("C")
     keys = [zotero.add_item(title=f"T{i}", collections=[coll]) for i in range(150)]
-    with Mirror.open(zotero_settings.cache_dir, "user:0", local=True) as mirror:
-        assert mirror.path.name == "local-user-0.sqlite"
+    with Mirror.open(zotero_settings.cache_dir, client.url, "user:0") as mirror:
+        assert mirror.path.name == "user-0.sqlite" and mirror.path.parent.name.endswith("api")
         first = sync_mirror(client, mirror)
         assert first.requests == 2 and len(mirror.items()) == 150
         zotero.delete_item(keys[0])

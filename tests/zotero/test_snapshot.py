@@ -37,7 +37,7 @@ def library(zotero: FakeZotero) -> dict[str, str]:
 def views(zotero: FakeZotero, settings: Settings, tmp_path: Path) -> list[LibraryView]:
     path = tmp_path / "snapshot.json"
     path.write_text(json.dumps(zotero.to_snapshot()))
-    mirror = Mirror.open(settings.cache_dir, "user:123")
+    mirror = Mirror.open(settings.cache_dir, settings.zotero.url, "user:123")
     sync_mirror(ZoteroClient(settings.zotero, API_KEY), mirror)
     return [SnapshotLibrary.load(path), mirror]
 
