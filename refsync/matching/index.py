@@ -9,6 +9,7 @@ Blocking keeps cost near-linear: a pair is scored only when both records share a
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -223,9 +224,18 @@ class MatchIndex:
         """
         seen: set[tuple[int, int]] = set()
         for key, block in self._blocks.items():
-            if len(block) < 2 or len(block) > self._limit(key):
+            if len(block) < 2:
                 continue
-            for i, j in self._similar_in(block, key[0] == "a"):
+            pairs: Iterable[tuple[int, int]]
+            if key[0] == "id" and len(block) > self.settings.max_block:
+                # an identifier shared by that many records: each is judged against the first
+                # (linear, not quadratic), which groups them all unless an identifier vetoes
+                pairs = ((block[0], j) for j in block[1:])
+            elif len(block) > self._limit(key):
+                continue
+            else:
+                pairs = self._similar_in(block, key[0] == "a")
+            for i, j in pairs:
                 if (i, j) in seen:
                     continue
                 seen.add((i, j))
@@ -233,7 +243,13 @@ class MatchIndex:
                 if decision.kind != "distinct" or (vetoed and veto):
                     yield i, j, decision
 
-    def _limit(self, key: tuple[str, ...]) -> int:
+    def _limit(self, key: tuple[str, ...]) -> float:
+        """The most records a block may hold to be searched pair by pair. Identifier blocks
+        have no limit for a look-up (scoring every holder of a DOI is linear, and skipping
+        them would let a much-copied DOI be added once more); common title words and names
+        do, or one look-up would score a large part of the library."""
+        if key[0] == "id":
+            return math.inf
         return self.settings.max_name_block if key[0] == "a" else self.settings.max_block
 
     def _similar_in(self, block: list[int], by_name: bool) -> Iterator[tuple[int, int]]:

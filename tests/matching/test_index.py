@@ -475,3 +475,16 @@ def test_a_candidate_fitting_two_numbered_parts_is_neither() -> None:
     # a numbered candidate still finds its own part
     found = MatchIndex(parts).find(paper(f"{title} (Part II)", "Shasha, D."))
     assert [ref for ref, d in found if d.kind == "duplicate"] == [parts[1]]
+
+
+def test_a_doi_held_by_thousands_of_records_is_still_found_and_grouped() -> None:
+    # a group library where every member saved the same paper: every blocking key of it is
+    # shared by more records than max_block, so only an uncapped identifier index finds it
+    doi = "10.5555/everywhere"
+    library = [paper("Deep learning for everyone", "Smith, Anna", year="2001", DOI=doi)
+               for _ in range(2101)]
+    index = MatchIndex(library, MatchSettings(max_block=2000, max_name_block=2000))
+    found = index.find(paper("Deep Learning for Everyone", "Smith, A.", year="2001", DOI=doi))
+    assert len(found) == 2101 and {d.reason for _, d in found} == {"same DOI"}
+    groups = find_duplicate_groups(library, MatchSettings(max_block=2000, max_name_block=2000))
+    assert [len(group.items) for group in groups] == [2101]
