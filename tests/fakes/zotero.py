@@ -313,6 +313,7 @@ class FakeZotero:
             self.requests: list[LoggedRequest] = []
             self.scheduled: list[tuple[int, Callable[[], None]]] = []
             self.latency = 0.0  # seconds added to every response: a network round trip
+            self.failing_objects: set[int] = set()  # indexes the next multi-object write fails
             self.local_enabled = True
 
     def __getattr__(self, name: str) -> Any:
@@ -351,6 +352,11 @@ class FakeZotero:
             self.slow_methods.extend((method, seconds) for _ in range(times))
         else:
             self.extra_headers.extend({"X-Fake-Delay": f"{seconds:g}"} for _ in range(times))
+
+    def fail_objects(self, *indexes: int) -> None:
+        """Make the next multi-object write fail these objects with the dataserver's per-object
+        500 (not written) while the others succeed: a partial batch failure."""
+        self.failing_objects = set(indexes)
 
     def backoff_next(self, seconds: float) -> None:
         """Add a ``Backoff`` header to the next response (server under load)."""
@@ -900,6 +906,7 @@ class _Request:
             raise HTTPFailure(413, f"Cannot add more than 50 {kind} at a time")
         self.check_library(lib, required=False)
         header_ok = self.since_header() is not None
+        failing, self.app.failing_objects = self.app.failing_objects, set()
         report: dict[str, dict[str, Any]] = {"successful": {}, "success": {}, "unchanged": {},
                                              "failed": {}}
         for index, obj in enumerate(body):
@@ -909,6 +916,8 @@ class _Request:
                 if not isinstance(obj, dict):
                     raise _ObjectFailure(400, "Invalid value for index 0 in uploaded data; "
                                               "expected JSON object")
+                if index in failing:
+                    raise _ObjectFailure(500, "An error occurred")
                 if key and "version" not in obj and not header_ok:
                     raise _ObjectFailure(428, "Either If-Unmodified-Since-Version or 'version' "
                                               "property must be provided for 'key'-based writes")
