@@ -11,9 +11,10 @@ from __future__ import annotations
 import email.utils
 import logging
 import math
+import threading
 import time
 
-__all__ = ["LONG_WAIT", "announce_wait", "server_wait"]
+__all__ = ["LONG_WAIT", "Waits", "announce_wait", "server_wait"]
 
 #: waits at least this long (seconds) are told to the user even without ``-v``
 LONG_WAIT = 5.0
@@ -46,3 +47,23 @@ def announce_wait(log: logging.Logger, service: str, seconds: float, why: str) -
     level = logging.WARNING if seconds >= LONG_WAIT else logging.INFO
     log.log(level, "%s %s; waiting %.0f s before trying again (Ctrl-C stops).", service, why,
             seconds)
+
+
+class Waits:
+    """Waits that end at once when :meth:`stop` is called, whichever thread sits in them.
+
+    Ctrl-C reaches only the main thread; worker threads sleeping out a ``Retry-After`` would
+    keep the process alive until their waits end (the executor joins them on the way out).
+    Whoever catches the interrupt calls :meth:`stop`, and every wait ends with
+    ``KeyboardInterrupt``.
+    """
+
+    def __init__(self) -> None:
+        self._stopped = threading.Event()
+
+    def sleep(self, seconds: float) -> None:
+        if self._stopped.wait(seconds):
+            raise KeyboardInterrupt
+
+    def stop(self) -> None:
+        self._stopped.set()

@@ -36,7 +36,7 @@ from refsync.errors import (
     ZoteroVersionConflictError,
 )
 from refsync.util.network import causes, name_lookup_failed
-from refsync.util.waits import announce_wait, server_wait
+from refsync.util.waits import Waits, announce_wait, server_wait
 
 __all__ = [
     "LOCAL_USER_LIBRARY",
@@ -155,6 +155,7 @@ class _Shared:
     requests: int = 0
     backoff_until: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    waits: Waits = field(default_factory=Waits)
 
     def count(self, request: httpx2.Request) -> None:
         with self.lock:
@@ -170,7 +171,8 @@ class ZoteroClient:
         local key, for writes); never read here, never logged.
     :param library: ``'user:ID'`` or ``'group:ID'``; defaults to ``settings.library``
         (:func:`default_library`).
-    :param sleep: how to wait between retries (tests pass a recorder).
+    :param sleep: how to wait between retries (tests pass a recorder); by default a wait
+        that :meth:`cancel` ends.
     :param base_delay: first wait after a failure without ``Retry-After``; doubles per attempt.
     """
 
@@ -180,7 +182,7 @@ class ZoteroClient:
         api_key: str | None = None,
         *,
         library: str | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         base_delay: float = 1.0,
     ) -> None:
         self.local = settings.local
@@ -189,9 +191,9 @@ class ZoteroClient:
         self.url = (settings.local_url if self.local else settings.url).rstrip("/")
         self._settings = settings
         self._api_key = api_key or ""
-        self._sleep = sleep
         self._base_delay = base_delay
         self._shared = _Shared()
+        self._sleep = sleep if sleep is not None else self._shared.waits.sleep
         self._http, self._zot = self._connect()
         self._prefix = f"/{self._kind}s/{self._ident}"
 
@@ -218,6 +220,11 @@ class ZoteroClient:
         twin = copy.copy(self)
         twin._http, twin._zot = twin._connect()
         return twin
+
+    def cancel(self) -> None:
+        """End the waits of this client and its forks at once (with KeyboardInterrupt): for
+        whoever catches Ctrl-C while forks wait in other threads."""
+        self._shared.waits.stop()
 
     @property
     def requests(self) -> int:

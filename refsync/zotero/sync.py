@@ -147,6 +147,9 @@ def _all(client: ZoteroClient, first: Page | None,
     pool = ThreadPoolExecutor(max(len(twins), 1), thread_name_prefix="refsync-zotero")
     try:
         pages = [first, *pool.map(one, starts)]
+    except BaseException:
+        client.cancel()  # Ctrl-C: the twins must not sit out a Retry-After first
+        raise
     finally:
         pool.shutdown(cancel_futures=True)
         for twin in twins:

@@ -12,8 +12,9 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -27,7 +28,7 @@ from refsync.errors import CrossrefError, NotFoundError, RefsyncError
 from refsync.hookspecs import Resolver, hookimpl
 from refsync.model import Reference
 from refsync.util.network import name_lookup_failed
-from refsync.util.waits import announce_wait, server_wait
+from refsync.util.waits import Waits, announce_wait, server_wait
 
 __all__ = ["CrossrefResolver", "plan_batches", "register_resolvers"]
 
@@ -65,16 +66,18 @@ class CrossrefResolver:
 
     :param settings: the ``[crossref]`` settings (URL, mailto, timeout, batch size, retries).
     :param backoff: first wait in seconds after a failure without Retry-After; doubles each time.
-    :param sleep: how to wait before a retry (tests pass a recorder).
+    :param sleep: how to wait before a retry (tests pass a recorder); by default a wait that
+        Ctrl-C in the calling thread ends in the worker threads too.
     """
 
     name = "crossref"
 
     def __init__(self, settings: CrossrefSettings, *, backoff: float = 1.0,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] | None = None) -> None:
         self.settings = settings
         self.backoff = backoff
-        self._sleep = sleep
+        self._waits = Waits()
+        self._sleep = sleep if sleep is not None else self._waits.sleep
         self._client: Any = None  # made by the first resolve: most commands never resolve
         self._throttle = _Throttle(*(POLITE_POOL if settings.mailto else PUBLIC_POOL))
         self._workers = self._throttle.concurrency
@@ -94,7 +97,8 @@ class CrossrefResolver:
         wanted = list(dict.fromkeys(dois))
         results: dict[str, Reference | RefsyncError] = {}
         batches, singles = plan_batches(wanted, self.settings.batch_size, self._list_path)
-        with ThreadPoolExecutor(self._workers, thread_name_prefix="crossref") as pool:
+        with ThreadPoolExecutor(self._workers, thread_name_prefix="crossref") as pool, \
+                self._stopped_on_interrupt():
             for batch, outcome in zip(batches, pool.map(self._fetch_batch, batches), strict=True):
                 if isinstance(outcome, _GaveUp) and outcome.trouble.status != 400:
                     results.update({doi: _error(doi, outcome) for doi in batch})
@@ -104,6 +108,16 @@ class CrossrefResolver:
                 singles.extend(doi for doi in batch if doi.lower() not in found)
             results.update(zip(singles, pool.map(self._fetch_one, singles), strict=True))
         return results
+
+    @contextmanager
+    def _stopped_on_interrupt(self) -> Iterator[None]:
+        """Ctrl-C (or any failure) in the calling thread ends the workers' waits, before the
+        executor joins them."""
+        try:
+            yield
+        except BaseException:
+            self._waits.stop()
+            raise
 
     @property
     def _list_path(self) -> str:
