@@ -67,7 +67,9 @@ def write_faults(zotero: FakeZotero) -> list[Fault]:
              replace(faults.concurrent_write(same_work), name="concurrent writer, same work"),
              Fault("partial batch failure", when="after",
                    act=lambda: zotero.fail_objects(0))]
-    return [replace(f, method="POST") for f in cells]
+    always = [replace(f, name=f"{f.name}, always", times=0) for f in
+              (faults.rate_limited("1"), faults.unavailable("1"), faults.reset())]
+    return [replace(f, method="POST") for f in cells + always]
 
 
 def crossref_faults() -> list[Fault]:
