@@ -23,6 +23,7 @@ from refsync.errors import (
     ZoteroDeleteLogExpiredError,
     ZoteroError,
     ZoteroVersionConflictError,
+    ZoteroWriteUncertainError,
 )
 from refsync.hookspecs import (
     EntryExporter,
@@ -67,6 +68,7 @@ __all__ = [
     "ZoteroDeleteLogExpiredError",
     "ZoteroError",
     "ZoteroVersionConflictError",
+    "ZoteroWriteUncertainError",
     "__version__",
     "extract_dois",
     "hookimpl",

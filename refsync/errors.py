@@ -9,7 +9,10 @@
     ├── RemoteError              a service failed: .service, .url, .status, .retry_after
     │   ├── CrossrefError
     │   └── ZoteroError
-    │       └── ZoteroAuthError  401/403: the API key is wrong or lacks access
+    │       ├── ZoteroAuthError  401/403: the API key is wrong or lacks access
+    │       ├── ZoteroVersionConflictError   412: the library moved on since it was read
+    │       ├── ZoteroDeleteLogExpiredError  409 to /deleted: only a full sync can tell
+    │       └── ZoteroWriteUncertainError    a write's answer was lost: it may have landed
     ├── SecretStoreError         no usable keyring backend
     └── SyncConflictError        the .bib was edited by hand and Zotero changed the same entry;
                                  exit code 4
@@ -95,6 +98,12 @@ class ZoteroAuthError(ZoteroError):
 class ZoteroVersionConflictError(ZoteroError):
     """Raised on 412 to a write: someone wrote to the library after refsync read it, so what
     refsync decided may be stale; read again and decide again."""
+
+
+class ZoteroWriteUncertainError(ZoteroError):
+    """Raised when a write's answer was lost or was a server error (a timeout, a reset, a
+    500): the server may or may not have acted. Sending it again blindly could make a twin;
+    read the library and settle what landed first (the write journal's job)."""
 
 
 class ZoteroDeleteLogExpiredError(ZoteroError):

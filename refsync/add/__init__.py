@@ -12,7 +12,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from refsync.errors import RefsyncError, ZoteroError, ZoteroVersionConflictError
+from refsync.errors import (
+    RefsyncError,
+    ZoteroError,
+    ZoteroVersionConflictError,
+    ZoteroWriteUncertainError,
+)
 from refsync.hookspecs import Matcher
 from refsync.matching.index import MatchSettings
 from refsync.matching.library import find_existing
@@ -126,7 +131,10 @@ def add_references(
     """Match every candidate against the library (and the batch) and create only new works.
 
     Pending writes of an earlier, interrupted run are reconciled first. A work already in the
-    library is put into ``collection`` and given ``tags`` instead of being created again.
+    library is put into ``collection`` and given ``tags`` instead of being created again. A
+    write refused with 412 is decided again on a fresh read; a write whose answer was lost is
+    first settled through the journal (what landed is kept, the rest sent again under its
+    own keys), then the rest is decided again.
 
     :returns: one outcome per candidate, in input order.
     """
@@ -135,7 +143,7 @@ def add_references(
     done: dict[int, Outcome] = {}
     repeats: dict[int, int] = {}
     keys: dict[int, str] = {}  # a candidate keeps its item key when it is decided again
-    for _ in range(ATTEMPTS):
+    for attempt in range(ATTEMPTS):
         todo = [i for i in range(len(candidates)) if i not in done]
         plan = _decide(candidates, todo, library.items(), matchers, match_settings,
                        collection, tags, keys)
@@ -147,8 +155,12 @@ def add_references(
             _carry_out(plan, library, journal, done)
         except ZoteroVersionConflictError:
             library.refresh()  # someone wrote meanwhile: look again before writing
-            continue
-        break
+        except ZoteroWriteUncertainError:
+            if attempt == ATTEMPTS - 1:
+                raise
+            _reconcile(library, journal, matchers, match_settings)
+        else:
+            break
     else:
         raise ZoteroError("the library kept changing while refsync wrote to it",
                           service="zotero", hint="run the command again")
@@ -204,7 +216,11 @@ def _decide(candidates: Sequence[Candidate], todo: Sequence[int], records: list[
     for i, existing in zip(usable, found, strict=True):
         if existing.same_as is not None:
             plan.repeats[i] = usable[existing.same_as]
-        elif duplicate := existing.duplicate:
+        elif (duplicate := existing.duplicate) and duplicate[0].key == keys.get(i):
+            plan.outcomes[i] = Outcome(candidates[i].input, "created", keys[i],
+                                       "new; the answer to its write was lost, and the library "
+                                       "shows it landed")
+        elif duplicate:
             ref, decision = duplicate
             plan.outcomes[i] = Outcome(candidates[i].input, "existing", ref.key,
                                        decision.reason, round(decision.score, 3))

@@ -34,6 +34,7 @@ from refsync.errors import (
     ZoteroDeleteLogExpiredError,
     ZoteroError,
     ZoteroVersionConflictError,
+    ZoteroWriteUncertainError,
 )
 from refsync.util.network import causes, name_lookup_failed
 from refsync.util.waits import Waits, announce_wait, server_wait
@@ -402,7 +403,7 @@ class ZoteroClient:
                 if not idempotent and retry.status not in (429, 503):
                     self._fail(retry.status, f"{retry.text}; the write may have landed",
                                retry, hint="run the command again: refsync first checks what "
-                                           "landed")
+                                           "landed", typed=ZoteroWriteUncertainError)
                 if attempt == self._settings.retries:
                     tries = f"gave up after {attempt + 1} attempts" if attempt else "gave up"
                     self._fail(retry.status, f"{retry.text}; {tries}", retry)
@@ -472,7 +473,8 @@ class ZoteroClient:
         return response.status_code, _gist(response)
 
     def _fail(self, status: int | None, text: str, exc: BaseException | None, *,
-              message: str = "", hint: str | None = None) -> NoReturn:
+              message: str = "", hint: str | None = None,
+              typed: type[ZoteroError] | None = None) -> NoReturn:
         """Raise the one :class:`ZoteroError` for a failure. The server's words are kept to
         their first line, the API key masked in them, and a foreign exception that quotes the
         key is not chained (``--debug`` prints chained tracebacks)."""
@@ -483,7 +485,7 @@ class ZoteroClient:
             if exc is not None and any(self._api_key in str(c) for c in causes(exc)):
                 cause = None
         code = f"{status} " if status else ""
-        typed = _TYPED_ERRORS.get(status or 0, ZoteroError)
+        typed = typed or _TYPED_ERRORS.get(status or 0, ZoteroError)
         if typed is ZoteroAuthError:
             raise ZoteroAuthError(
                 f"Zotero refused access to library '{self.library}' at '{self.url}' "
