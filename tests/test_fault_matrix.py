@@ -41,13 +41,10 @@ max_wait = 10
 
 
 def read_faults() -> list[Fault]:
-    once = [faults.rate_limited("1"), faults.rate_limited(faults.http_date(1)),
-            faults.rate_limited("soon"), faults.rate_limited("3600"), faults.unavailable("1"),
-            faults.server_error(), faults.html(200), faults.html(502), faults.reset(),
-            faults.silence(), faults.truncated(honest=True), faults.truncated(honest=False)]
-    always = [replace(f, name=f"{f.name}, always", times=0) for f in
-              (faults.server_error(), faults.html(200), faults.reset(), faults.silence())]
-    return [replace(f, method="GET") for f in once + always]
+    once = [*faults.transient(), faults.rate_limited("3600")]
+    persistent = [faults.always(f) for f in
+                  (faults.server_error(), faults.html(200), faults.reset(), faults.silence())]
+    return [replace(f, method="GET") for f in once + persistent]
 
 
 def write_faults(zotero: FakeZotero) -> list[Fault]:
@@ -67,19 +64,14 @@ def write_faults(zotero: FakeZotero) -> list[Fault]:
              replace(faults.concurrent_write(same_work), name="concurrent writer, same work"),
              Fault("partial batch failure", when="after",
                    act=lambda: zotero.fail_objects(0))]
-    always = [replace(f, name=f"{f.name}, always", times=0) for f in
-              (faults.rate_limited("1"), faults.unavailable("1"), faults.reset())]
-    return [replace(f, method="POST") for f in cells + always]
+    persistent = [faults.always(f) for f in
+                  (faults.rate_limited("1"), faults.unavailable("1"), faults.reset())]
+    return [replace(f, method="POST") for f in cells + persistent]
 
 
 def crossref_faults() -> list[Fault]:
-    once = [faults.rate_limited("1"), faults.rate_limited(faults.http_date(1)),
-            faults.rate_limited("3600"), faults.unavailable("1"), faults.server_error(),
-            faults.html(200), faults.html(502), faults.reset(), faults.silence(),
-            faults.truncated(honest=True), faults.truncated(honest=False)]
-    always = [replace(f, name=f"{f.name}, always", times=0)
-              for f in (faults.server_error(), faults.html(200))]
-    return once + always
+    return [*faults.transient(), faults.rate_limited("3600"),
+            *(faults.always(f) for f in (faults.server_error(), faults.html(200)))]
 
 
 @dataclass
@@ -203,9 +195,8 @@ def test_fault_matrix(cell: tuple[Command, str, Fault | Callable[[FakeZotero], F
     (tmp_path / "refsync.toml").write_text(SETTINGS, encoding="utf-8")
     world = World(zotero, crossref, tmp_path, run)
     command.prepare(world)
-    fault = replace(planned) if isinstance(planned, Fault) else planned(zotero)
     plan = crossref_faults if server == "crossref" else zotero_faults
-    plan.add(fault)
+    fault = plan.add(planned if isinstance(planned, Fault) else planned(zotero))
 
     started = time.monotonic()
     result = run(*command.args)

@@ -258,31 +258,20 @@ def test_hostile_record_served_over_http_still_resolves(
     assert "date" not in ref.fields
 
 
-CROSSREF_FAULTS = [
-    faults.rate_limited("1"), faults.rate_limited(faults.http_date(2)),
-    faults.rate_limited("soon"), faults.unavailable("1"), faults.server_error(),
-    faults.html(200), faults.html(502), faults.reset(), faults.silence(),
-    faults.truncated(honest=True), faults.truncated(honest=False),
-]
-
-
-@pytest.mark.parametrize("fault", CROSSREF_FAULTS, ids=lambda f: f.name)
+@pytest.mark.parametrize("fault", faults.transient(), ids=lambda f: f.name)
 def test_one_fault_of_any_kind_is_survived(crossref_faults: FaultPlan,
                                            resolver: CrossrefResolver,
                                            fault: faults.Fault) -> None:
-    fault = dataclasses.replace(fault)  # the parameter is shared between tests
     crossref_faults.add(fault)
     assert isinstance(resolver.resolve([PLOS])[PLOS], Reference)
     assert crossref_faults.hits == [fault.name]
 
 
-@pytest.mark.parametrize("fault", CROSSREF_FAULTS, ids=lambda f: f.name)
+@pytest.mark.parametrize("fault", faults.transient(), ids=lambda f: f.name)
 def test_a_persistent_fault_is_one_crossref_error_per_doi(crossref_faults: FaultPlan,
                                                           resolver: CrossrefResolver,
                                                           fault: faults.Fault) -> None:
-    fault = dataclasses.replace(fault)  # the parameter is shared between tests
-    fault.times = 0
-    crossref_faults.add(fault)
+    crossref_faults.add(faults.always(fault))
     error = resolver.resolve([PLOS])[PLOS]
     assert isinstance(error, CrossrefError) and PLOS in error.message
     assert "\n" not in error.message and "<" not in error.message

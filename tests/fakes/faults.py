@@ -16,7 +16,7 @@ import email.utils
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 Response = tuple[int, dict[str, str], bytes]
@@ -75,9 +75,11 @@ class FaultPlan:
         self.hits: list[str] = []  # names of the faults applied, in order
 
     def add(self, fault: Fault) -> Fault:
+        """Plan a copy of ``fault`` (the plan counts it down; the original stays reusable)."""
+        planned = replace(fault)
         with self._lock:
-            self._faults.append(fault)
-        return fault
+            self._faults.append(planned)
+        return planned
 
     def clear(self) -> None:
         with self._lock:
@@ -157,3 +159,16 @@ def concurrent_write(act: Callable[[], None], **where: Any) -> Fault:
     """Someone else writes to the library just before this request reaches the server (a
     desktop sync, a lab member): the server then answers as it really would, e.g. 412."""
     return Fault("concurrent writer", when="after", act=act, **where)
+
+
+def always(fault: Fault) -> Fault:
+    """The same fault on every matching request: a server that stays down."""
+    return replace(fault, name=f"{fault.name}, always", times=0)
+
+
+def transient() -> list[Fault]:
+    """What a request may meet once on its way and a retry gets past; one table for the
+    client tests and the command matrix."""
+    return [rate_limited("1"), rate_limited(http_date(1)), rate_limited("soon"),
+            unavailable("1"), server_error(), html(200), html(502), reset(), silence(),
+            truncated(honest=True), truncated(honest=False)]
