@@ -290,7 +290,7 @@ def _diagnose(exc: Exception, url: str, timeout: float) -> _Trouble | None:
         return _Trouble("the connection closed before the answer was complete", _url_of(exc, url))
     if isinstance(exc, httpx2.TransportError):
         if name_lookup_failed(exc):
-            return _Trouble(f"cannot look up the host of '{_url_of(exc, url)}'",
+            return _Trouble(f"cannot look up the host '{urlsplit(_url_of(exc, url)).hostname}'",
                             _url_of(exc, url), retryable=False,
                             hint="check the network connection and [crossref] url")
         return _Trouble(f"the connection failed ({exc})", _url_of(exc, url))
