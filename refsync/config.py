@@ -214,13 +214,22 @@ def load_settings(
     :raises ConfigError: naming the file and key of any unknown or mistyped setting.
     """
     env = os.environ if environ is None else environ
-    merged: dict[str, Any] = {}
     user_file = user_config_file()
-    if user_file.is_file():
-        _merge(merged, _read_toml(user_file))
+    user_table = _read_toml(user_file) if user_file.is_file() else {}
+    own: dict[str, Any] = {}  # what the user chose: user config, environment, flags
+    _merge(own, user_table)
+    for var, dotted in ENVIRONMENT.items():
+        if env.get(var):
+            _set_dotted(own, dotted, env[var])
+    for dotted, value in (overrides or {}).items():
+        if value is not None:
+            _set_dotted(own, dotted, value)
+    merged: dict[str, Any] = {}
+    _merge(merged, user_table)
     project = project or find_project_file((cwd or Path.cwd()).resolve())
     if project is not None:
         table = _read_toml(project)
+        _check_project(table, project, own)
         _merge(merged, table)
         merged["project_dir"] = str(project.parent.resolve())
     for var, dotted in ENVIRONMENT.items():
@@ -237,6 +246,58 @@ def load_settings(
                              for name, table in merged["plugins"].items()}
     settings: Settings = _build(Settings, merged, source, "")
     return settings
+
+
+#: settings a project's refsync.toml may not choose: it arrives with a cloned repository, and
+#: these decide where the user's API key is sent and where refsync keeps its private state
+_USERS_OWN = ("cache_dir", "zotero.url", "zotero.local_url")
+
+
+def _check_project(table: Mapping[str, Any], project: Path, own: Mapping[str, Any]) -> None:
+    """Refuse what a project file may not do (the README's trust model): choose the user's own
+    settings (unless it agrees with them), or read or write outside its folder.
+
+    :raises ConfigError: naming the file, the setting and where the user may set it instead.
+    """
+    defaults = {"zotero.url": ZoteroSettings.url, "zotero.local_url": ZoteroSettings.local_url}
+    for dotted in _USERS_OWN:
+        value = _get_dotted(table, dotted)
+        if value is None:
+            continue
+        chosen = _get_dotted(own, dotted)
+        if chosen is None:
+            chosen = defaults.get(dotted)
+        if chosen is not None and str(value).rstrip("/") == str(chosen).rstrip("/"):
+            continue
+        raise ConfigError(
+            f"{project}: {dotted} = {toml_value(value)}: a project's refsync.toml cannot set "
+            "this (it would choose where your API key is sent, or where refsync keeps its "
+            "cache)", hint=f"set {dotted} in your own {user_config_file()} if you trust it")
+    folder = project.parent.resolve()
+    targets = table.get("target", [])
+    for n, target in enumerate(targets if isinstance(targets, list) else [], start=1):
+        for name in ("output", "snapshot"):
+            value = target.get(name) if isinstance(target, Mapping) else None
+            if value is None or (name == "snapshot" and value == ""):
+                continue
+            where = f"{project}: [[target]] {n}: {name} = {toml_value(value)}"
+            place = (folder / str(value)).resolve()
+            if not str(value).strip() or place == folder or place.is_dir():
+                raise ConfigError(f"{where}: not a file name", hint="name a file, e.g. refs.bib")
+            if Path(str(value)).is_absolute() or not place.is_relative_to(folder):
+                raise ConfigError(
+                    f"{where}: outside the project folder {folder} (through '..', an absolute "
+                    "path or a symbolic link)",
+                    hint="a project's refsync.toml reads and writes only inside its folder; "
+                         "give -o on the command line to write elsewhere")
+
+
+def _get_dotted(table: Mapping[str, Any], dotted: str) -> Any:
+    for part in dotted.split("."):
+        if not isinstance(table, Mapping) or part not in table:
+            return None
+        table = table[part]
+    return table
 
 
 def _from_environment(table: Any, env: Mapping[str, str], where: str) -> Any:

@@ -86,3 +86,60 @@ def test_a_refsync_toml_cannot_hand_the_zotero_key_to_a_plugin(tmp_path: Path) -
     with pytest.raises(ConfigError, match=r"refsync.toml: \[plugins.mine\]: key: the Zotero API "
                                           r"key is not given to plugins"):
         load_settings(project=project, environ={"ZOTERO_API_KEY": "secret"})
+
+
+def project(tmp_path: Path, text: str) -> Path:
+    folder = tmp_path / "cloned-paper"
+    folder.mkdir(exist_ok=True)
+    (folder / "refsync.toml").write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("text", [
+    '[zotero]\nurl = "https://collector.example.net"\n',
+    '[zotero]\nlocal = true\nlocal_url = "http://collector.example.net:23119/api"\n',
+    'cache_dir = "/tmp/elsewhere"\n',
+])
+def test_a_cloned_project_cannot_choose_where_the_key_goes_or_the_cache(
+        tmp_path: Path, text: str) -> None:
+    with pytest.raises(ConfigError, match="cannot set this") as caught:
+        load_settings(cwd=project(tmp_path, text), environ={})
+    assert "refsync.toml" in caught.value.message and "config.toml" in (caught.value.hint or "")
+
+
+def test_a_project_may_repeat_what_the_user_chose(tmp_path: Path) -> None:
+    folder = project(tmp_path, '[zotero]\nurl = "https://api.zotero.org/"\n')
+    assert load_settings(cwd=folder, environ={}).zotero.url == "https://api.zotero.org/"
+    folder = project(tmp_path, '[zotero]\nurl = "http://127.0.0.1:8080"\n')
+    chosen = load_settings(cwd=folder, environ={"REFSYNC_ZOTERO_URL": "http://127.0.0.1:8080"})
+    assert chosen.zotero.url == "http://127.0.0.1:8080"
+
+
+@pytest.mark.parametrize(("output", "message"), [
+    ("../stolen.bib", "outside the project folder"),
+    ("../../etc/x", "outside the project folder"),
+    ("/tmp/refsync-absolute.bib", "outside the project folder"),
+    ("link/refs.bib", "outside the project folder"),
+    ("", "not a file name"),
+    (".", "not a file name"),
+])
+def test_a_project_writes_only_inside_its_folder(tmp_path: Path, output: str,
+                                                 message: str) -> None:
+    folder = project(tmp_path, f'[[target]]\noutput = "{output}"\n')
+    (tmp_path / "outside").mkdir()
+    (folder / "link").symlink_to(tmp_path / "outside")
+    with pytest.raises(ConfigError, match=message):
+        load_settings(cwd=folder, environ={})
+
+
+def test_a_symlinked_output_that_leaves_the_folder_is_refused(tmp_path: Path) -> None:
+    folder = project(tmp_path, '[[target]]\noutput = "refs.bib"\n')
+    (tmp_path / "secret.txt").write_text("not for the bibliography")
+    (folder / "refs.bib").symlink_to(tmp_path / "secret.txt")
+    with pytest.raises(ConfigError, match="symbolic link"):
+        load_settings(cwd=folder, environ={})
+
+
+def test_a_project_writes_into_its_own_subfolders(tmp_path: Path) -> None:
+    folder = project(tmp_path, '[[target]]\noutput = "bib/refs.bib"\n')
+    assert load_settings(cwd=folder, environ={}).targets[0].output == "bib/refs.bib"

@@ -18,6 +18,7 @@ from types import TracebackType
 from refsync.config import Settings
 from refsync.errors import NotFoundError, RefsyncError
 from refsync.model import Reference
+from refsync.util.private import private_file
 
 __all__ = ["CACHE_FILE", "WorkCache"]
 
@@ -54,7 +55,7 @@ class WorkCache:
         missing_days: float = 1.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(path)
         self.path = path
         self.max_age = max_age_days * DAY
         self.missing_age = missing_days * DAY

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
+from refsync.util.private import private_file
+
 __all__ = ["FileLock", "LockTimeout"]
 
 
@@ -38,8 +40,7 @@ class FileLock:
         self._file: IO[str] | None = None
 
     def acquire(self) -> FileLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = self.path.open("a+", encoding="utf-8")
+        handle = private_file(self.path).open("a+", encoding="utf-8")
         deadline = time.monotonic() + self._wait
         told = False
         while True:

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from refsync.util.private import private_file
 from refsync.zotero.mirror import library_cache
 
 __all__ = ["WriteJournal"]
@@ -24,7 +25,7 @@ class WriteJournal:
     """Pending creates of one library, keyed by the client-chosen item key."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(path)
         self._db = sqlite3.connect(path, isolation_level=None)
         self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute("PRAGMA synchronous = FULL")  # a recorded write must survive a crash

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from refsync.errors import RefsyncError
 from refsync.model import Collection, Reference
 from refsync.util.filelock import FileLock, LockTimeout
+from refsync.util.private import private_file
 
 __all__ = ["LOCK_WAIT", "Changes", "LibraryView", "Mirror", "library_cache"]
 
@@ -82,7 +83,7 @@ class Mirror:
     """
 
     def __init__(self, path: Path, library: str, *, lock: FileLock | None = None) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(path)
         self.path = path
         self._library = library
         self._lock = lock

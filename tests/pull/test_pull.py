@@ -18,6 +18,7 @@ from fakes.zotero import API_KEY, FakeZotero
 from support import EXAMPLES
 
 from refsync.cli import cli
+from refsync.config import user_config_file
 from refsync.pull.merge import entry_hash, split_bib
 
 
@@ -293,8 +294,10 @@ def test_group_library_and_bad_key(zotero: FakeZotero, tmp_path: Path) -> None:
 
 def test_local_api(zotero: FakeZotero, library: dict[str, str], tmp_path: Path) -> None:
     me = Machine(zotero, tmp_path)
-    (me.folder / "refsync.toml").write_text(
-        f'[zotero]\nlocal_url = "{zotero.url}/api"\n\n[[target]]\ncollection = "neuro-immune"\n')
+    # where the local API is, is the user's own setting (a project file may not send a key)
+    user_config_file().parent.mkdir(parents=True, exist_ok=True)
+    user_config_file().write_text(f'[zotero]\nlocal_url = "{zotero.url}/api"\n')
+    (me.folder / "refsync.toml").write_text('[[target]]\ncollection = "neuro-immune"\n')
     del me.env["ZOTERO_LIBRARY"], me.env["ZOTERO_API_KEY"]
     result = me.pull("--local")
     assert result.exit_code == 0, result.stderr

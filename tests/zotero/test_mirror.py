@@ -293,3 +293,16 @@ def test_local_api_compares_full_listings(zotero: FakeZotero, zotero_settings: S
         assert again.items_deleted == 1 and again.collections_deleted == 1
         assert len(mirror.items()) == 149 and mirror.items_in([coll]) == []
         assert all("deleted" not in r.path for r in zotero.requests)
+
+
+def test_the_mirror_and_its_folders_are_the_users_alone(tmp_path: Path) -> None:
+    previous = os.umask(0o022)  # a shared machine's default
+    try:
+        with Mirror.open(tmp_path / "cache", "https://api.zotero.org", "user:123") as mirror:
+            mirror_path = mirror.path
+    finally:
+        os.umask(previous)
+    assert mirror_path.stat().st_mode & 0o777 == 0o600
+    for folder in (mirror_path.parent, mirror_path.parent.parent, tmp_path / "cache"):
+        assert folder.stat().st_mode & 0o777 == 0o700, folder
+    assert (mirror_path.with_suffix(".lock").stat().st_mode & 0o777) == 0o600
