@@ -17,7 +17,7 @@ from refsync.__version__ import __version__
 from refsync.add import Candidate, ObjectResult, Outcome, add_references
 from refsync.add.candidates import candidates_from_bib, completed
 from refsync.config import Settings, Target, load_settings, save_user_setting
-from refsync.errors import BibParseError, ConfigError
+from refsync.errors import BibParseError, ConfigError, LocalFileError
 from refsync.matching.index import Group
 from refsync.matching.library import duplicate_groups
 from refsync.model import Reference
@@ -131,12 +131,21 @@ class Refsync:
                                                target.subcollections))
                  if target.collection and not target.tags else view.items())
         path = self.project_dir / target.output
+        try:
+            current = path.read_text(encoding="utf-8") if path.is_file() else None
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = ("it is not UTF-8 text" if isinstance(exc, UnicodeDecodeError)
+                      else exc.strerror or str(exc))
+            raise LocalFileError(
+                f"cannot read '{path}' ({reason})",
+                hint="convert it to UTF-8 (e.g. iconv -f latin1 -t utf-8), or move it away "
+                     "and pull again") from exc
         return plan_pull(
             target,
             items=items,
             collections=collections,
             path=path,
-            current=path.read_text(encoding="utf-8") if path.is_file() else None,
+            current=current,
             lock=lock,
             exporter=self.registry.exporter(target.format or self.settings.format),
             formatter=self.registry.key_formatter(self.settings.citekey),

@@ -13,6 +13,7 @@ import os
 import tomllib
 import types
 import typing
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -245,6 +246,10 @@ def load_settings(
         merged["plugins"] = {name: _from_environment(table, env, f"{source}: [plugins.{name}]")
                              for name, table in merged["plugins"].items()}
     settings: Settings = _build(Settings, merged, source, "")
+    outputs = Counter(os.path.normpath(target.output) for target in settings.targets)
+    if twice := [output for output, n in outputs.items() if n > 1]:
+        raise ConfigError(f"{source}: two [[target]] tables write '{twice[0]}'; the second "
+                          "would overwrite the first", hint="give each target its own output")
     return settings
 
 

@@ -13,6 +13,7 @@
     │       ├── ZoteroVersionConflictError   412: the library moved on since it was read
     │       ├── ZoteroDeleteLogExpiredError  409 to /deleted: only a full sync can tell
     │       └── ZoteroWriteUncertainError    a write's answer was lost: it may have landed
+    ├── LocalFileError           a local file cannot be read or written (names the path)
     ├── SecretStoreError         no usable keyring backend
     └── SyncConflictError        the .bib was edited by hand and Zotero changed the same entry;
                                  exit code 4
@@ -109,6 +110,11 @@ class ZoteroWriteUncertainError(ZoteroError):
 class ZoteroDeleteLogExpiredError(ZoteroError):
     """Raised when the server no longer remembers deletions that far back (409 to
     ``/deleted?since=``): only a full sync can tell what is gone."""
+
+
+class LocalFileError(RefsyncError):
+    """Raised when a file of the user's (an output, an existing .bib) cannot be read or
+    written: permissions, a folder where a file should be, text that is not UTF-8."""
 
 
 class SecretStoreError(RefsyncError):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from refsync.config import Target
-from refsync.errors import SyncConflictError
+from refsync.errors import LocalFileError, SyncConflictError
 from refsync.hookspecs import EntryExporter, Exporter, KeyFormatter
 from refsync.model import Collection, Reference
 from refsync.pull.keys import assign_keys
@@ -77,10 +77,20 @@ class Pull:
         return [plan for plan in self.plans if plan.changed]
 
     def apply(self) -> None:
-        """Write the planned files (each atomically, only if changed), then the lock."""
-        for plan in self.plans:
-            apply_pull(plan, self.lock)
-        self.lock.save(self.lock_path)
+        """Write the planned files (each atomically, only if changed), then the lock.
+
+        :raises LocalFileError: naming the file that could not be written.
+        """
+        path = self.lock_path
+        try:
+            for plan in self.plans:
+                path = plan.path
+                apply_pull(plan, self.lock)
+            path = self.lock_path
+            self.lock.save(self.lock_path)
+        except OSError as exc:
+            raise LocalFileError(f"cannot write '{path}' ({exc.strerror or exc})",
+                                 hint="check that its folder exists and is writable") from exc
 
 
 def plan_pull(
