@@ -22,12 +22,12 @@ from refsync.pull.merge import entry_hash, merge_entries, split_bib
 from refsync.pull.targets import select_items
 from refsync.util.atomic import write_if_changed
 
-__all__ = ["Pull", "PullPlan", "apply_pull", "plan_pull"]
+__all__ = ["Pull", "PullPlan", "plan_pull"]
 
 
 @dataclass
 class PullPlan:
-    """What one target's file should become, and why; ``apply_pull`` carries it out."""
+    """What one target's file should become, and why; :meth:`Pull.apply` carries it out."""
 
     target: Target
     path: Path
@@ -79,13 +79,23 @@ class Pull:
     def apply(self) -> None:
         """Write the planned files (each atomically, only if changed), then the lock.
 
+        The files and the lock are one unit: a note of what is about to be written goes first
+        (:meth:`Lock.intend`), so a pull killed between them leaves a lock that the next
+        :meth:`Lock.load` completes from the files that landed, and keys never change.
+
         :raises LocalFileError: naming the file that could not be written.
         """
         path = self.lock_path
         try:
             for plan in self.plans:
+                self.lock.targets[plan.target.output] = plan.entries
+                self.lock.writers[plan.target.output] = plan.writer
+            if self.stale:
+                self.lock.intend(self.lock_path, {plan.target.output: plan.text
+                                                  for plan in self.plans})
+            for plan in self.plans:
                 path = plan.path
-                apply_pull(plan, self.lock)
+                write_if_changed(plan.path, plan.text)
             path = self.lock_path
             self.lock.save(self.lock_path)
         except OSError as exc:
@@ -190,16 +200,6 @@ def _render_entries(exporter: EntryExporter, ordered: dict[str, Reference],
         return _render(exporter, ordered), set()
     fresh = _render(exporter, {k: r for k, r in ordered.items() if k not in reused})
     return {key: reused.get(key) or fresh[key] for key in ordered}, set(reused)
-
-
-def apply_pull(plan: PullPlan, lock: Lock) -> None:
-    """Write the file (only if its content changes) and record the entries in the lock.
-
-    The caller saves the lock after every target succeeded.
-    """
-    write_if_changed(plan.path, plan.text)
-    lock.targets[plan.target.output] = plan.entries
-    lock.writers[plan.target.output] = plan.writer
 
 
 def _keys_for(

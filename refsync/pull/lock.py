@@ -8,14 +8,16 @@ Deterministic JSON (sorted keys, LF, trailing newline) so it diffs cleanly in gi
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring as _quote  # the C encoder; keeps non-ASCII
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from refsync.errors import ConfigError
-from refsync.util.atomic import write_if_changed
+from refsync.util.atomic import write_atomic, write_if_changed
 
 __all__ = ["LOCK_FILE", "Lock", "LockEntry"]
 
@@ -51,6 +53,15 @@ class Lock:
 
         :raises ConfigError: when the file is not a lock refsync can read.
         """
+        lock = cls._read(path)
+        try:
+            note = json.loads(_intent(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError):  # none: the last pull finished (or never began writing)
+            return lock
+        return lock._completed(note, path.parent)
+
+    @classmethod
+    def _read(cls, path: Path) -> Lock:
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -62,6 +73,10 @@ class Lock:
             ) from exc
         if not isinstance(raw, dict) or raw.get("lockVersion") != _FORMAT:
             raise ConfigError(f"{path}: unsupported lock format", hint="upgrade refsync")
+        return cls._from_json(raw)
+
+    @classmethod
+    def _from_json(cls, raw: dict[str, Any]) -> Lock:
         return cls(
             keys=dict(raw.get("keys", {})),
             targets={
@@ -89,8 +104,48 @@ class Lock:
         return _object(document, 0) + "\n"
 
     def save(self, path: Path) -> bool:
-        """Write atomically, and only when something changed. :returns: whether it wrote."""
-        return write_if_changed(path, self.dumps())
+        """Write atomically, and only when something changed, then forget the note of
+        :meth:`intend`. :returns: whether it wrote."""
+        wrote = write_if_changed(path, self.dumps())
+        with contextlib.suppress(FileNotFoundError):
+            _intent(path).unlink()
+        return wrote
+
+    def intend(self, path: Path, files: dict[str, str]) -> None:
+        """Note, before any file is written, that this lock goes with these files' texts
+        (output → text). Until :meth:`save`, :meth:`load` takes each target's entries from the
+        note if its file holds that text, else from the lock as it was."""
+        note = {"files": {output: _digest(text) for output, text in sorted(files.items())},
+                "lock": json.loads(self.dumps())}
+        write_atomic(_intent(path), json.dumps(note, ensure_ascii=False, sort_keys=True) + "\n")
+
+    def _completed(self, note: Any, folder: Path) -> Lock:
+        """This lock, with what a pull killed after writing some files had noted for them."""
+        try:
+            planned = Lock._from_json(note["lock"])
+            files = {str(output): str(digest) for output, digest in note["files"].items()}
+        except (KeyError, TypeError, AttributeError, ValueError):
+            return self  # not a note this refsync wrote: the lock alone is the truth
+        done = Lock({**self.keys, **planned.keys}, dict(self.targets), dict(self.writers))
+        for output, digest in files.items():
+            try:
+                landed = _digest((folder / output).read_text(encoding="utf-8")) == digest
+            except (OSError, UnicodeDecodeError):
+                landed = False
+            if landed and output in planned.targets:
+                done.targets[output] = planned.targets[output]
+                if output in planned.writers:
+                    done.writers[output] = planned.writers[output]
+        return done
+
+
+def _intent(path: Path) -> Path:
+    """Where :meth:`Lock.intend` notes a pull in progress: beside the lock, hidden."""
+    return path.with_name(f".{path.name}.intent")
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _entry(e: LockEntry) -> str:
