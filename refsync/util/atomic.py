@@ -6,12 +6,18 @@ Adapter for the local file system; knows nothing of formats.
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import stat
 import tempfile
+import time
 from pathlib import Path
 
 __all__ = ["write_atomic", "write_if_changed"]
+
+#: a temporary file this much older than now was left by a writer that was killed: writing
+#: one takes milliseconds
+STALE_AFTER = 60.0
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -26,6 +32,7 @@ def write_atomic(path: Path, text: str) -> None:
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
+    _remove_stale(folder, path.name)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
@@ -59,3 +66,12 @@ def write_if_changed(path: Path, text: str) -> bool:
         pass
     write_atomic(path, text)
     return True
+
+
+def _remove_stale(folder: Path, name: str) -> None:
+    """Remove what killed writers of ``name`` left behind (their temporary files)."""
+    oldest = time.time() - STALE_AFTER
+    for leftover in folder.glob(f".{glob.escape(name)}.*.tmp"):
+        with contextlib.suppress(OSError):  # gone meanwhile, or not ours to remove
+            if leftover.lstat().st_mtime < oldest:
+                leftover.unlink()

@@ -34,3 +34,17 @@ def test_failed_write_keeps_the_old_file(tmp_path: Path) -> None:
         pass
     assert target.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["refs.bib"]
+
+
+def test_temporary_files_of_killed_writers_are_removed_by_the_next_write(tmp_path: Path) -> None:
+    target = tmp_path / "refs [draft].bib"
+    stale = tmp_path / ".refs [draft].bib.k1ll3d.tmp"  # what a SIGKILL mid-write leaves
+    fresh = tmp_path / ".refs [draft].bib.wr1t1ng.tmp"  # another writer, at work right now
+    other = tmp_path / ".notes.bib.k1ll3d.tmp"
+    for leftover in (stale, fresh, other):
+        leftover.write_text("half")
+    for leftover in (stale, other):
+        os.utime(leftover, (1_000_000, 1_000_000))
+    write_atomic(target, "new\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [target.name, fresh.name, other.name])
