@@ -217,28 +217,26 @@ def load_settings(
     env = os.environ if environ is None else environ
     user_file = user_config_file()
     user_table = _read_toml(user_file) if user_file.is_file() else {}
-    own: dict[str, Any] = {}  # what the user chose: user config, environment, flags
-    _merge(own, user_table)
-    for var, dotted in ENVIRONMENT.items():
-        if env.get(var):
-            _set_dotted(own, dotted, env[var])
-    for dotted, value in (overrides or {}).items():
-        if value is not None:
-            _set_dotted(own, dotted, value)
-    merged: dict[str, Any] = {}
-    _merge(merged, user_table)
     project = project or find_project_file((cwd or Path.cwd()).resolve())
+    table = _read_toml(project) if project is not None else {}
+
+    def layered(*tables: Mapping[str, Any]) -> dict[str, Any]:
+        merged: dict[str, Any] = {}
+        for layer in tables:
+            _merge(merged, layer)
+        for var, dotted in ENVIRONMENT.items():
+            if env.get(var):
+                _set_dotted(merged, dotted, env[var])
+        for dotted, value in (overrides or {}).items():
+            if value is not None:
+                _set_dotted(merged, dotted, value)
+        return merged
+
+    if project is not None:  # checked against what the user chose: all layers but the project
+        _check_project(table, project, layered(user_table))
+    merged = layered(user_table, table)
     if project is not None:
-        table = _read_toml(project)
-        _check_project(table, project, own)
-        _merge(merged, table)
         merged["project_dir"] = str(project.parent.resolve())
-    for var, dotted in ENVIRONMENT.items():
-        if env.get(var):
-            _set_dotted(merged, dotted, env[var])
-    for dotted, value in (overrides or {}).items():
-        if value is not None:
-            _set_dotted(merged, dotted, value)
     source = str(project or user_file)
     if "target" in merged:
         merged["targets"] = merged.pop("target")
