@@ -1,45 +1,62 @@
 """refsync: keep a LaTeX manuscript's bibliography in step with a Zotero library.
 
-The public API is what ``__all__`` lists. ``Refsync`` (the facade over settings, plugins and
-adapters) is imported on first use, so ``import refsync`` stays cheap for plugins.
+The public API is what ``__all__`` lists; each name is imported from its module on first use
+(``_HOMES``), so ``import refsync`` stays cheap for plugins and for the CLI's start-up.
 """
 
+import importlib
 import typing
 
 from refsync.__version__ import __version__
-from refsync.config import Settings, Target, load_settings
-from refsync.errors import (
-    BibParseError,
-    ConfigError,
-    CrossrefError,
-    InvalidDOIError,
-    LocalFileError,
-    NotFoundError,
-    PluginError,
-    RefsyncError,
-    RemoteError,
-    SecretStoreError,
-    SyncConflictError,
-    ZoteroAuthError,
-    ZoteroDeleteLogExpiredError,
-    ZoteroError,
-    ZoteroVersionConflictError,
-    ZoteroWriteUncertainError,
-)
-from refsync.hookspecs import (
-    EntryExporter,
-    Exporter,
-    KeyFormatter,
-    Match,
-    Matcher,
-    Resolver,
-    hookimpl,
-)
-from refsync.model import Collection, Creator, PartialDate, Reference
-from refsync.model.doi import extract_dois, normalize_doi
 
 if typing.TYPE_CHECKING:
     from refsync.app import Refsync
+    from refsync.config import Settings, Target, load_settings
+    from refsync.errors import (
+        BibParseError,
+        ConfigError,
+        CrossrefError,
+        InvalidDOIError,
+        LocalFileError,
+        NotFoundError,
+        PluginError,
+        RefsyncError,
+        RemoteError,
+        SecretStoreError,
+        SyncConflictError,
+        ZoteroAuthError,
+        ZoteroDeleteLogExpiredError,
+        ZoteroError,
+        ZoteroVersionConflictError,
+        ZoteroWriteUncertainError,
+    )
+    from refsync.hookspecs import (
+        EntryExporter,
+        Exporter,
+        KeyFormatter,
+        Match,
+        Matcher,
+        Resolver,
+        hookimpl,
+    )
+    from refsync.model import Collection, Creator, PartialDate, Reference
+    from refsync.model.doi import extract_dois, normalize_doi
+
+#: public name → the module that defines it; imported on first use, so ``import refsync`` is
+#: cheap for plugins and leaves the CLI's entry point (refsync.__main__) in charge almost at once
+_HOMES = {
+    **dict.fromkeys(["Settings", "Target", "load_settings"], "refsync.config"),
+    **dict.fromkeys([
+        "BibParseError", "ConfigError", "CrossrefError", "InvalidDOIError", "LocalFileError",
+        "NotFoundError", "PluginError", "RefsyncError", "RemoteError", "SecretStoreError",
+        "SyncConflictError", "ZoteroAuthError", "ZoteroDeleteLogExpiredError", "ZoteroError",
+        "ZoteroVersionConflictError", "ZoteroWriteUncertainError"], "refsync.errors"),
+    **dict.fromkeys(["EntryExporter", "Exporter", "KeyFormatter", "Match", "Matcher",
+                     "Resolver", "hookimpl"], "refsync.hookspecs"),
+    **dict.fromkeys(["Collection", "Creator", "PartialDate", "Reference"], "refsync.model"),
+    **dict.fromkeys(["extract_dois", "normalize_doi"], "refsync.model.doi"),
+    "Refsync": "refsync.app",
+}
 
 __all__ = [
     "BibParseError",
@@ -80,8 +97,9 @@ __all__ = [
 
 
 def __getattr__(name: str) -> typing.Any:
-    if name == "Refsync":
-        from refsync.app import Refsync
-
-        return Refsync
-    raise AttributeError(f"module 'refsync' has no attribute {name!r}")
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'refsync' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value  # once: later look-ups do not come here
+    return value

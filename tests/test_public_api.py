@@ -12,6 +12,7 @@ import sys
 import types
 from pathlib import Path
 
+import pytest
 from fakes.crossref import WORKS_DIR, FakeCrossref
 
 import refsync
@@ -21,12 +22,22 @@ ROOT = Path(__file__).parent.parent
 
 
 def test_all_lists_exactly_the_public_names_sorted() -> None:
+    assert refsync.__all__ == sorted(refsync.__all__)
+    for name in refsync.__all__:  # each is imported on first use
+        assert getattr(refsync, name) is not None, name
     public = {name for name, value in vars(refsync).items()
               if not name.startswith("_") and not isinstance(value, types.ModuleType)}
-    assert refsync.__all__ == sorted(refsync.__all__)
-    assert set(refsync.__all__) == public | {"Refsync", "__version__"}
-    for name in refsync.__all__:
-        assert getattr(refsync, name) is not None, name
+    assert set(refsync.__all__) == public | {"__version__"}
+    with pytest.raises(AttributeError, match="no attribute 'Mirror'"):
+        getattr(refsync, "Mirror")  # noqa: B009 - an adapter is not public
+
+
+def test_importing_the_package_loads_none_of_its_dependencies() -> None:
+    code = ("import sys, refsync; heavy = {'platformdirs', 'pluggy', 'click', 'pyzotero', "
+            "'habanero', 'bibtexparser'} & set(sys.modules); print(sorted(heavy))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60, check=True)
+    assert result.stdout.strip() == "[]"
 
 
 def test_every_error_a_caller_can_catch_is_exported() -> None:
