@@ -26,6 +26,8 @@ CACHE_FILE = "crossref.sqlite"
 DAY = 86_400.0
 #: SQLite's default limit on host parameters in one statement is 999 before 3.32
 _CHUNK = 500
+#: tries at setting up a cache file that another process is creating at the same moment
+_SETUP_ATTEMPTS = 5
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS works (
@@ -62,9 +64,20 @@ class WorkCache:
         self._clock = clock
         # autocommit; writes are grouped in explicit transactions below
         self._db = sqlite3.connect(path, timeout=10.0, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(_SCHEMA)
+        for attempt in range(_SETUP_ATTEMPTS):
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.execute(_SCHEMA)
+                break
+            except sqlite3.OperationalError as exc:
+                # two refsyncs creating the cache at once: SQLite may answer "locked" at once,
+                # without waiting, while the other one switches the new file to WAL
+                if "locked" not in str(exc) or attempt == _SETUP_ATTEMPTS - 1:
+                    self._db.close()
+                    raise RefsyncError(f"The Crossref cache '{path}' cannot be opened ({exc}).",
+                                       hint="try again; if it persists, delete the file") from exc
+                time.sleep(0.05 * (attempt + 1))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WorkCache:

@@ -41,7 +41,7 @@ def test_two_adds_at_once_never_make_a_twin(crossref: FakeCrossref, zotero: Fake
         second = subprocess.Popen([*command, *reversed(works[2:])], env=env, cwd=tmp_path,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         outputs = [process.communicate(timeout=120) for process in (first, second)]
-        assert [first.returncode, second.returncode] == [0, 0], outputs
+        assert [first.returncode, second.returncode] == [0, 0], "\n".join(e for _, e in outputs)
         assert dois_in(zotero) == Counter({doi: 1 for doi in dois[:(round_ + 1) * PER_ROUND]})
     last = subprocess.run([*command, dois[-1]], env=env, cwd=tmp_path, capture_output=True,
                           text=True, timeout=120)
