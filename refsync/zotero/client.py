@@ -338,7 +338,7 @@ class ZoteroClient:
             headers={**self._zot.default_headers(), **headers})
         # httpx2's raise_for_status() raises on 304, so look first
         if response.status_code != 304 and response.status_code >= 400:
-            self._fail(response.status_code, response.text, None)
+            self._fail(response.status_code, _gist(response), None)
         return response
 
     def _conditional(self, what: str, path: str, params: dict[str, Any],
