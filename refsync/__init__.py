@@ -5,11 +5,14 @@ The public API is what ``__all__`` lists; each name is imported from its module 
 """
 
 import importlib
-import typing
 
-from refsync.__version__ import __version__
+#: ``typing`` takes 3 ms to import, twice the rest of this file, and Ctrl-C in that time cannot be
+#: caught yet (refsync.__main__); mypy reads the name TYPE_CHECKING as true wherever it is set
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
-if typing.TYPE_CHECKING:
+    from refsync.__version__ import __version__
     from refsync.app import Refsync
     from refsync.config import Settings, Target, load_settings
     from refsync.errors import (
@@ -41,6 +44,7 @@ if typing.TYPE_CHECKING:
     )
     from refsync.model import Collection, Creator, PartialDate, Reference
     from refsync.model.doi import extract_dois, normalize_doi
+del TYPE_CHECKING  # not a public name
 
 #: public name → the module that defines it; imported on first use, so ``import refsync`` is
 #: cheap for plugins and leaves the CLI's entry point (refsync.__main__) in charge almost at once
@@ -56,6 +60,7 @@ _HOMES = {
     **dict.fromkeys(["Collection", "Creator", "PartialDate", "Reference"], "refsync.model"),
     **dict.fromkeys(["extract_dois", "normalize_doi"], "refsync.model.doi"),
     "Refsync": "refsync.app",
+    "__version__": "refsync.__version__",  # importlib.metadata alone takes 20-40 ms
 }
 
 __all__ = [
@@ -96,7 +101,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> typing.Any:
+def __getattr__(name: str) -> "Any":
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module 'refsync' has no attribute {name!r}")

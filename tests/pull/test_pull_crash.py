@@ -1,5 +1,6 @@
-"""Kill `refsync pull` at every point around each file replace, and at random moments; the next
-pull must converge to exactly what an uninterrupted pull writes: same files, same keys.
+"""Kill `refsync pull` at every point around each file replace, and at random moments, or press
+Ctrl-C at random moments (start-up included); the next pull must converge to exactly what an
+uninterrupted pull writes: same files, same keys.
 
 Each scenario starts from a pulled manuscript with two targets, then changes the library (a
 title edited, new items, one whose key collides with an existing key) and pulls again, killed.
@@ -20,9 +21,10 @@ import time
 from pathlib import Path
 
 import pytest
-from support import EXAMPLES
+from support import EXAMPLES, before_entry_point
 
 RANDOM_KILLS = 50
+RANDOM_CTRL_CS = 30
 REPLACES = 4  # the intent note, a.bib, b.bib, refsync.lock
 TOML = """
 [[target]]
@@ -56,12 +58,20 @@ run()
 """
 
 
-def manuscript(folder: Path) -> Path:
-    folder.mkdir(parents=True)
+@pytest.fixture(scope="module")
+def pulled_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A manuscript pulled once, whose library has changed since: each scenario copies it."""
+    folder = tmp_path_factory.mktemp("template") / "paper"
+    folder.mkdir()
     shutil.copy(EXAMPLES / "neuro-immune" / "library.json", folder / "library.json")
     (folder / "refsync.toml").write_text(TOML, encoding="utf-8")
     assert pull(folder).returncode == 0
     change_library(folder)
+    return folder
+
+
+def manuscript(template: Path, folder: Path) -> Path:
+    shutil.copytree(template, folder)
     return folder
 
 
@@ -93,8 +103,8 @@ def state(folder: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    folder = manuscript(tmp_path_factory.mktemp("reference") / "paper")
+def reference(pulled_once: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    folder = manuscript(pulled_once, tmp_path_factory.mktemp("reference") / "paper")
     assert pull(folder).returncode == 0
     return state(folder)
 
@@ -102,8 +112,9 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 @pytest.mark.parametrize("when", ["before", "after"])
 @pytest.mark.parametrize("n", range(1, REPLACES + 1))
 def test_a_kill_around_any_file_replace_converges(n: int, when: str, tmp_path: Path,
+                                                   pulled_once: Path,
                                                    reference: dict[str, str]) -> None:
-    folder = manuscript(tmp_path / "paper")
+    folder = manuscript(pulled_once, tmp_path / "paper")
     killed = subprocess.run([sys.executable, "-c", KILLER, str(n), when], cwd=folder,
                             env=env(folder), capture_output=True, text=True, timeout=60)
     assert killed.returncode == 137, killed.stderr
@@ -112,18 +123,29 @@ def test_a_kill_around_any_file_replace_converges(n: int, when: str, tmp_path: P
     assert state(folder) == reference
 
 
-def test_random_kills_converge(tmp_path: Path, reference: dict[str, str]) -> None:
+@pytest.mark.parametrize(("press", "rounds", "start"), [
+    (signal.SIGKILL, RANDOM_KILLS, 0.1),
+    (signal.SIGINT, RANDOM_CTRL_CS, 0.0),  # from the first instant: start-up included
+], ids=["kill", "ctrl-c"])
+def test_random_interruptions_converge(press: signal.Signals, rounds: int, start: float,
+                                       tmp_path: Path, pulled_once: Path,
+                                       reference: dict[str, str]) -> None:
     rng = random.Random(20261207)
-    landed = 0
-    for round_ in range(RANDOM_KILLS):
-        folder = manuscript(tmp_path / f"round{round_}")
+    finished = 0
+    for round_ in range(rounds):
+        folder = manuscript(pulled_once, tmp_path / f"round{round_}")
         process = subprocess.Popen([sys.executable, "-m", "refsync", "pull"], cwd=folder,
                                    env=env(folder), stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.2, 0.9))
-        process.send_signal(signal.SIGKILL)
-        landed += process.wait() == 0
+                                   stderr=subprocess.PIPE, text=True)
+        time.sleep(rng.uniform(start, 0.7))  # a pull takes about 0.6 s here
+        process.send_signal(press)
+        _, stderr = process.communicate(timeout=60)
+        finished += process.returncode == 0
+        if press == signal.SIGINT and process.returncode != 0:
+            assert process.returncode == 130 or before_entry_point(process.returncode, stderr), (
+                process.returncode, stderr)
+            assert process.returncode != 130 or "Traceback" not in stderr, stderr
         again = pull(folder)
         assert again.returncode == 0, again.stderr
         assert state(folder) == reference, f"round {round_}"
-    assert landed < RANDOM_KILLS  # most kills hit the pull while it ran
+    assert finished < rounds // 2  # most presses hit the pull while it ran

@@ -1,6 +1,8 @@
 """What several test modules (and the benches) share: where things are, and facts about Zotero
 that the tests state independently of refsync's own tables."""
 
+import re
+import signal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -20,3 +22,12 @@ class Sleeps(list[float]):
 
     def __call__(self, seconds: float) -> None:
         self.append(seconds)
+
+
+def before_entry_point(code: int, stderr: str) -> bool:
+    """Whether a Ctrl-C ended the process before ``refsync.__main__.run`` began: by the signal
+    before Python caught SIGINT (no output at all), or with Python's own traceback, which then has
+    no frame in ``run``. refsync has read and written nothing by then."""
+    if code == -signal.SIGINT and not stderr:
+        return True
+    return "Traceback" in stderr and not re.search(r'__main__\.py", line \d+, in run\b', stderr)
