@@ -12,12 +12,19 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bibtexparser.bibdatabase import UndefinedString  # type: ignore[import-untyped]
 from bibtexparser.bparser import BibTexParser  # type: ignore[import-untyped]
 
 from refsync.bib.entry import to_reference
+from refsync.bib.limits import (
+    MAX_CROSSREF_DEPTH,
+    MAX_ENTRY_CHARS,
+    MAX_EXPANSION,
+    MAX_MACRO_TOTAL,
+    macro_chars,
+)
 from refsync.bib.safety import PARSABLE_DEPTH, braces_nest_deeper
 from refsync.bib.vocabulary import NON_ENTRIES
 from refsync.errors import BibParseError
@@ -72,12 +79,18 @@ def _split(text: str) -> Iterator[_Chunk]:
     """
     line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
     pos = 0
+    # where the block of the last "@comment" that never closed was searched to: the next ones
+    # before it are words too, without searching again (a run of them was quadratic)
+    open_comments_until = -1
     while m := _START.search(text, pos):
         # bibtexparser takes letters and digits only (Mendeley writes @book_section, @web_page)
         kind, opener = re.sub(r"[\W_]", "", m.group(1).lower()), m.group(2)
         line = bisect.bisect_right(line_starts, m.start())
         if text[line_starts[line - 1]:m.start()].lstrip().startswith("%"):
             pos = m.end()  # commented out: BibTeX would read it, but nobody means it
+            continue
+        if kind == "comment" and m.start() < open_comments_until:
+            pos = m.end()
             continue
         end, problem = _find_end(text, m.end(), opener)
         key_match = _KEY.match(text, m.end())
@@ -89,9 +102,12 @@ def _split(text: str) -> Iterator[_Chunk]:
         else:
             problem = problem or "it has neither a citation key nor fields"
         if kind == "comment" and problem:  # "@comment" without a block is just a word
-            pos = m.end()
+            pos, open_comments_until = m.end(), end
             continue
         raw = text[m.end():end]
+        if not problem and len(raw) > MAX_ENTRY_CHARS:
+            problem = (f"it is {len(raw):,} characters long, more than refsync reads in one "
+                       f"entry ({MAX_ENTRY_CHARS:,})")
         if not problem and braces_nest_deeper(raw):  # the parsers recurse once per level
             problem = f"its braces nest more than {PARSABLE_DEPTH} deep"
         body = _squeeze_layout(raw)
@@ -211,9 +227,18 @@ def parse_bib(text: str, source: str) -> BibImport:
     """
     chunks = list(_split(text.lstrip("\ufeff")))
     parser = _parser()
-    for chunk in chunks:  # macros apply wherever they are defined, so read them first
-        if chunk.kind == "string" and not chunk.problem:
-            _parse_one(parser, chunk.text)  # one built from an undefined macro reads its name
+    macros: dict[str, str] = parser.bib_database.strings
+    macro_total = 0  # an upper bound: what each @string could expand to, summed
+    for i, chunk in enumerate(chunks):  # macros apply wherever they are defined: read them first
+        if chunk.kind != "string" or (chunk := _within_limits(chunk, macros)).problem:
+            chunks[i] = chunk
+            continue
+        macro_total += len(chunk.text) + _macro_chars(chunk, macros)
+        if macro_total > MAX_MACRO_TOTAL:
+            chunks[i] = replace(chunk, problem="the file's macros expand to more than "
+                                               f"{MAX_MACRO_TOTAL:,} characters together")
+            continue
+        _parse_one(parser, chunk.text)  # one built from an undefined macro reads its name
     result = BibImport()
     raw: list[tuple[_Chunk, dict[str, str]]] = []
     for chunk in chunks:
@@ -221,6 +246,7 @@ def parse_bib(text: str, source: str) -> BibImport:
             if chunk.problem:
                 result.errors.append(_error(source, chunk))
             continue
+        chunk = _within_limits(chunk, macros)
         fields = None if chunk.problem else _read_fields(parser, chunk)
         if fields is None:
             result.errors.append(_error(source, chunk))
@@ -228,10 +254,26 @@ def parse_bib(text: str, source: str) -> BibImport:
             raw.append((chunk, fields))
     by_key = {f["ID"].lower(): f for _, f in raw if f["ID"]}
     for chunk, fields in raw:
-        merged = _inherit(fields, by_key, set())
+        try:
+            merged = _inherit(fields, by_key)
+        except _ChainTooDeepError:
+            result.errors.append(_error(source, replace(
+                chunk, problem=f"its crossref chain is more than {MAX_CROSSREF_DEPTH} deep")))
+            continue
         result.entries.append(ImportedEntry(fields["ID"], chunk.line,
                                             to_reference(fields["ID"], merged)))
     return result
+
+
+def _within_limits(chunk: _Chunk, macros: Mapping[str, str]) -> _Chunk:
+    """``chunk``, with a problem if its macros would expand it past the limit."""
+    if chunk.problem:
+        return chunk
+    added = _macro_chars(chunk, macros)
+    if added <= MAX_EXPANSION:
+        return chunk
+    return replace(chunk, problem=f"its macros would add {added:,} characters, more than "
+                                  f"refsync expands in one entry or macro ({MAX_EXPANSION:,})")
 
 
 def _error(source: str, chunk: _Chunk) -> BibParseError:
@@ -257,14 +299,33 @@ _NOT_INHERITED = {"ID", "ENTRYTYPE", "crossref", "ids", "shorttitle", "label", "
                   "xref", "xdata", "entryset"}
 
 
-def _inherit(fields: dict[str, str], by_key: Mapping[str, dict[str, str]],
-             seen: set[str]) -> dict[str, str]:
-    """``fields`` plus what its ``crossref`` parent (recursively) has and it lacks."""
-    parent_key = fields.get("crossref", "").strip().lower()
-    parent = by_key.get(parent_key)
-    if parent is None or parent_key in seen:
-        return fields
-    parent = _inherit(parent, by_key, seen | {parent_key, fields["ID"].lower()})
+def _macro_chars(chunk: _Chunk, macros: Mapping[str, str]) -> int:
+    return macro_chars(chunk.text[len(chunk.kind) + 2:], macros)  # after "@kind{"
+
+
+class _ChainTooDeepError(Exception):
+    """An entry's ``crossref`` parents go on past :data:`MAX_CROSSREF_DEPTH`."""
+
+
+def _inherit(fields: dict[str, str], by_key: Mapping[str, dict[str, str]]) -> dict[str, str]:
+    """``fields`` plus what its ``crossref`` parents have and it lacks, nearest parent first;
+    each parent first takes from its own (a cycle ends the chain where it closes)."""
+    chain, seen = [fields], {fields["ID"].lower()}
+    while (parent := by_key.get(chain[-1].get("crossref", "").strip().lower())) is not None:
+        if parent["ID"].lower() in seen:
+            break
+        if len(chain) > MAX_CROSSREF_DEPTH:
+            raise _ChainTooDeepError
+        chain.append(parent)
+        seen.add(parent["ID"].lower())
+    merged = chain.pop()
+    while chain:
+        child = chain.pop()
+        merged = _take_from_parent(child, merged)
+    return merged
+
+
+def _take_from_parent(fields: dict[str, str], parent: Mapping[str, str]) -> dict[str, str]:
     merged = dict(fields)
     for name, value in parent.items():
         if name in _NOT_INHERITED:

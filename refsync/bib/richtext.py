@@ -8,6 +8,7 @@ Zotero keeps a few HTML tags in titles (``<i>``, ``<b>``, ``<sup>``, ``<sub>``, 
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from refsync.bib.latex import encode, prepare
 
@@ -139,43 +140,60 @@ def rich_text(html: str, *, protect: bool = False) -> str:
     return latex.strip()
 
 
+#: tags nested deeper than this are dropped (their text stays): no title needs more, and the
+#: braces they become must stay within what a parser follows (``PARSABLE_DEPTH``, 32)
+MARKUP_DEPTH = 8
+
+
 def _markup(text: str, protector: _Protector | None) -> str:
     """Text with Zotero's tags in it → LaTeX, each tag's piece encoded (and protected, unless
-    inside a ``nocase`` span) on its own."""
+    inside a ``nocase`` span) on its own.
+
+    Linear in the number of tags: which tags are open, and how many of them are ``nocase``
+    spans, are counted as they open and close rather than looked up in the stack.
+    """
     out: list[str] = []
-    closers: list[tuple[str, str, bool]] = []  # (tag, closing text, protection was on)
+    closers: list[tuple[str, str, bool]] = []  # (tag, closing text, a nocase span)
+    open_tags: Counter[str] = Counter()
+    dropped: Counter[str] = Counter()  # opened beyond MARKUP_DEPTH: their closers are dropped
+    nocase = 0
     pos = 0
     for m in _TAG.finditer(text):
         chunk = text[pos:m.start()]
-        out.append(protector(chunk) if protector and not _in_nocase(closers) else encode(chunk))
+        out.append(protector(chunk) if protector and not nocase else encode(chunk))
         pos = m.end()
         closing, tag, attrs = m.group(1), m.group(2).lower(), m.group(3).lower()
         if closing:
-            if any(t == tag for t, _, _ in closers):
+            if dropped[tag]:
+                dropped[tag] -= 1
+            elif open_tags[tag]:
                 while closers:
-                    t, close, _ = closers.pop()
+                    t, close, was_nocase = closers.pop()
+                    open_tags[t] -= 1
+                    nocase -= was_nocase
                     out.append(close)
                     if t == tag:
                         break
             continue
+        if len(closers) >= MARKUP_DEPTH:
+            dropped[tag] += 1
+            continue
         if tag == "span" and "nocase" in attrs:
-            out.append("{")
-            closers.append((tag, "}", True))
+            opening, closer, is_nocase = "{", "}", True
         elif tag == "span":
             small_caps = "small-caps" in attrs
-            out.append("\\textsc{" if small_caps else "")
-            closers.append((tag, "}" if small_caps else "", False))
+            opening, closer = ("\\textsc{", "}") if small_caps else ("", "")
+            is_nocase = False
         else:
-            out.append(_OPENERS[tag])
-            closers.append((tag, "}", False))
+            opening, closer, is_nocase = _OPENERS[tag], "}", False
+        out.append(opening)
+        closers.append((tag, closer, is_nocase))
+        open_tags[tag] += 1
+        nocase += is_nocase
     chunk = text[pos:]
-    out.append(protector(chunk) if protector and not _in_nocase(closers) else encode(chunk))
+    out.append(protector(chunk) if protector and not nocase else encode(chunk))
     out.extend(close for _, close, _ in reversed(closers))
     return "".join(out)
 
 
 _SPACES = re.compile(" {2,}")
-
-
-def _in_nocase(closers: list[tuple[str, str, bool]]) -> bool:
-    return any(nocase for _, _, nocase in closers)

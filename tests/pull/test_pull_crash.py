@@ -109,6 +109,15 @@ def reference(pulled_once: Path, tmp_path_factory: pytest.TempPathFactory) -> di
     return state(folder)
 
 
+@pytest.fixture(scope="module")
+def duration(pulled_once: Path, tmp_path_factory: pytest.TempPathFactory) -> float:
+    """How long an uninterrupted pull takes on this machine, start-up included (seconds)."""
+    folder = manuscript(pulled_once, tmp_path_factory.mktemp("timed") / "paper")
+    start = time.monotonic()
+    assert pull(folder).returncode == 0
+    return time.monotonic() - start
+
+
 @pytest.mark.parametrize("when", ["before", "after"])
 @pytest.mark.parametrize("n", range(1, REPLACES + 1))
 def test_a_kill_around_any_file_replace_converges(n: int, when: str, tmp_path: Path,
@@ -124,12 +133,12 @@ def test_a_kill_around_any_file_replace_converges(n: int, when: str, tmp_path: P
 
 
 @pytest.mark.parametrize(("press", "rounds", "start"), [
-    (signal.SIGKILL, RANDOM_KILLS, 0.1),
+    (signal.SIGKILL, RANDOM_KILLS, 0.15),
     (signal.SIGINT, RANDOM_CTRL_CS, 0.0),  # from the first instant: start-up included
 ], ids=["kill", "ctrl-c"])
 def test_random_interruptions_converge(press: signal.Signals, rounds: int, start: float,
                                        tmp_path: Path, pulled_once: Path,
-                                       reference: dict[str, str]) -> None:
+                                       reference: dict[str, str], duration: float) -> None:
     rng = random.Random(20261207)
     finished = 0
     for round_ in range(rounds):
@@ -137,7 +146,7 @@ def test_random_interruptions_converge(press: signal.Signals, rounds: int, start
         process = subprocess.Popen([sys.executable, "-m", "refsync", "pull"], cwd=folder,
                                    env=env(folder), stdout=subprocess.DEVNULL,
                                    stderr=subprocess.PIPE, text=True)
-        time.sleep(rng.uniform(start, 0.7))  # a pull takes about 0.6 s here
+        time.sleep(rng.uniform(start, 1.0) * duration)
         process.send_signal(press)
         _, stderr = process.communicate(timeout=60)
         finished += process.returncode == 0
@@ -148,4 +157,4 @@ def test_random_interruptions_converge(press: signal.Signals, rounds: int, start
         again = pull(folder)
         assert again.returncode == 0, again.stderr
         assert state(folder) == reference, f"round {round_}"
-    assert finished < rounds // 2  # most presses hit the pull while it ran
+    assert finished <= rounds // 2  # most presses hit the pull while it ran
