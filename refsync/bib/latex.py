@@ -21,12 +21,15 @@ from pylatexenc.latexencode import get_builtin_uni2latex_dict  # type: ignore[im
 
 from refsync.util.charmap import LazyTable
 
-__all__ = ["encode", "escape", "prepare", "verbatim"]
+__all__ = ["encode", "escape", "greek_as_tex", "prepare", "verbatim"]
 
 # BibTeX and biber count every brace, escaped or not, so ``\\{`` would unbalance a field; the
-# LaTeX kernel's text symbols print literal braces without any.
+# LaTeX kernel's text symbols print literal braces without any. An accent goes on "i" itself, not
+# the dotless "\\i": biber decodes "\\'\\i" to U+0131 U+0301, which pdflatex cannot set, while
+# LaTeX has set "\\'i" as "í" in every font encoding since 2018.
 _UNI2LATEX = {**get_builtin_uni2latex_dict(), ord("{"): "\\textbraceleft",
-              ord("}"): "\\textbraceright"}
+              ord("}"): "\\textbraceright", ord("ì"): "\\`i", ord("í"): "\\'i",
+              ord("î"): "\\^i", ord("ï"): '\\"i'}
 # Text-mode accent commands are the one-character macro names (\' \` \^ \~ \" \c \H \k …) in
 # pylatexenc's own LaTeX→Unicode accent list; inverting it composes characters pylatexenc has no
 # precomposed entry for, such as Vietnamese ễ → {\~{\^e}}.
@@ -71,6 +74,38 @@ _TRANSLATION = LazyTable(_latex_char)
 
 #: Encode text :func:`prepare` gave (or any piece of it: a piece of NFC text is NFC)
 encode = _TRANSLATION.translate
+
+
+def _greek_char(ch: str) -> str:
+    latex: str | None = _UNI2LATEX.get(ord(ch))
+    if latex is None:  # polytonic forms (Ἀθῆναι): the letter, without breathings and accents
+        base = unicodedata.normalize("NFD", ch)[0]
+        latex = _UNI2LATEX.get(ord(base)) if base != ch else None
+    if latex is None:
+        return ch
+    return "{" + latex + "}" if latex.startswith("\\") else latex  # capitals that look Latin
+
+
+_GREEK = LazyTable(_greek_char)
+_GREEK_RUN = re.compile("[\u0370-\u03ff\u1f00-\u1fff]+")
+#: a run of this many Greek letters is Greek text, not a symbol
+_GREEK_WORD = 3
+
+
+def greek_as_tex(latex: str, *, words: bool) -> str:
+    """The Greek letters in ``latex`` (as :func:`encode` left them) as TeX that pdflatex sets
+    without a Greek font: pylatexenc's math forms (``{\\ensuremath{\\alpha}}``), and capitals that
+    look Latin as Latin letters.
+
+    Single letters and pairs always: they are the symbols of science (α-synuclein, TGF-β, μM,
+    γδ T cells). Greek words only when ``words`` is set, for BibTeX, whose users write with
+    pdflatex (Better BibTeX's ASCII export does the same); BibLaTeX output keeps Greek text as
+    UTF-8 for XeLaTeX or babel's greek, as Better BibLaTeX does.
+    """
+    if latex.isascii():  # most values
+        return latex
+    return _GREEK_RUN.sub(lambda m: m.group() if not words and len(m.group()) >= _GREEK_WORD
+                          else _GREEK.translate(m.group()), latex)
 
 
 _OPENING_QUOTE = re.compile(r'(?:^|(?<=[\s(\[{\u2014/-]))"')

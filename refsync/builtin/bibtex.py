@@ -23,7 +23,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 
-from refsync.bib.latex import escape, verbatim
+from refsync.bib.latex import escape, greek_as_tex, verbatim
 from refsync.bib.richtext import rich_text
 from refsync.bib.safety import SafetyCheck, UnsafeValueError
 from refsync.bib.vocabulary import ENTRY_TYPES, LANGIDS
@@ -87,7 +87,8 @@ def render_entries(entries: Mapping[str, Reference], *, dialect: str = "bibtex"
     try:
         for key, ref in entries.items():
             entry_type, fields = _entry(key, ref, biblatex)
-            present = {name: value for name, value in fields.items() if value}
+            present = {name: greek_as_tex(value, words=not biblatex)
+                       for name, value in fields.items() if value}
             check.add(present.values())
             lines = [f"  {name} = {{{value}}}" if name != "month" else f"  {name} = {value}"
                      for name, value in present.items()]
@@ -294,7 +295,8 @@ def _name(last: str, first: str, name: str) -> str:
     compared by the dataclass's ``__eq__``, in Python, on every hit.
 
     Single-field names become one brace group; so does a name part in double quotes (Zotero's
-    "keep together" mark) or one holding a comma or the word ``and`` (BibTeX splits there).
+    "keep together" mark) or one holding a comma or the word ``and`` (BibTeX splits there). A
+    name that would hold more than two commas in all is written "First {Last, Jr}" (biber).
     Lower-case particles at the end of a first name ("Jean de") move before the last name,
     where BibTeX and biber look for the "von" part (BBT#313 fixtures).
     """
@@ -316,7 +318,14 @@ def _name(last: str, first: str, name: str) -> str:
         # a last name alone ("Doe Inc.", an organisation typed into the two-field form): BibTeX
         # would read "Doe" as a first name, so the whole name is one brace group
         return "{" + escape(last.strip('"')) + "}"
-    return ", ".join([_name_part(p) for p in (last, jr, first) if p])
+    parts = [p for p in (last, jr, first) if p]
+    if sum(p.count(",") for p in parts) + len(parts) - 1 > 2:
+        # biber counts every comma of a name, braced or not, and drops the entry past two ("has
+        # too many commas"): "Picard, PhD, MD" or "Jr., PhD" then go in one brace group after
+        # the first name, a form without commas that BibTeX and biber both read as First {Last}
+        tail = "{" + ", ".join(escape(p.strip('"')) for p in (last, jr) if p) + "}"
+        return f"{_name_part(first)} {tail}" if first else tail
+    return ", ".join([_name_part(p) for p in parts])
 
 
 _TEX_SPECIALS = "\\{}%#$^_&~"

@@ -117,10 +117,34 @@ def test_type_specific_fields(
     (Creator("%}^Evil", "{\\x}"), "Evil, x"),  # biber would write the initial "%" raw
     (Creator("Fontaine", "Jean de la"), "de la Fontaine, Jean"),
     (Creator("Alembert", "Jean le Rond d\u2019"), "d{\\textquoteright} Alembert, Jean le Rond"),
+    # more than two commas in all: biber drops the entry ("has too many commas")
+    (Creator("Picard, PhD, MD", "Jean-Luc"), "Jean-Luc {Picard, PhD, MD}"),
+    (Creator("King", "Martin Luther, Jr., PhD"), "Martin Luther {King, Jr., PhD}"),
+    (Creator("King", "Martin Luther, Jr."), "King, Jr., Martin Luther"),
+    # biber decoded "\\'\\i" to U+0131 U+0301, which pdflatex cannot set
+    (Creator("Martí", "Íñigo"), "Mart{\\'i}, {\\'I}{\\~n}igo"),
 ])
 def test_names(creator: Creator, name: str) -> None:
     entry = parse_bib(render_entry("k", Reference("book", {}, (creator,))))
     assert entry["k"]["author"] == name
+
+
+@pytest.mark.parametrize(("title", "bibtex", "biblatex"), [
+    ("α-synuclein in 5 μM",
+     "{\\ensuremath{\\alpha}}-synuclein in 5 {{{\\ensuremath{\\mu}}M}}", None),
+    ("γδ T cells, TGF-Β",
+     "{\\ensuremath{\\gamma}}{\\ensuremath{\\delta}} {{T}} cells, {{TGF-B}}", None),
+    ("Ἀθῆναι", "A{\\ensuremath{\\theta}}{\\ensuremath{\\eta}}{\\ensuremath{\\nu}}"
+               "{\\ensuremath{\\alpha}}{\\ensuremath{\\iota}}", "Ἀθῆναι"),
+])
+def test_greek_letters_are_tex_that_pdflatex_sets(title: str, bibtex: str,
+                                                  biblatex: str | None) -> None:
+    """BibTeX output is TeX throughout, as Better BibTeX's ASCII export; BibLaTeX output keeps
+    Greek words (text in Greek, for XeLaTeX or babel) but not the letters science uses alone."""
+    ref = Reference("journalArticle", {"title": title})
+    assert parse_bib(render_entry("k", ref))["k"]["title"] == bibtex
+    written = parse_bib(render_entry("k", ref, dialect="biblatex"))["k"]["title"]
+    assert written == (biblatex or bibtex)
 
 
 @pytest.mark.parametrize("first", ["Jean " + "a" * 40 + "1", "Jean " + "a " * 50_000 + "1"])

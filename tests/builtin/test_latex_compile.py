@@ -14,6 +14,7 @@ import json
 import re
 import shutil
 import subprocess
+import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from click.testing import CliRunner
 from support import EXAMPLES, FIXTURES
 from support.bbt import BBT, bbt_reference, load_items
 
+from refsync.bib.reader import parse_bib
 from refsync.builtin.bbt_keys import BBTDefault
 from refsync.builtin.bibtex import BibExporter
 from refsync.cli import cli
@@ -36,6 +38,9 @@ pytestmark = [
     ),
 ]
 CROSSREF = FIXTURES / "crossref" / "works"
+#: what a user's preamble holds: T1 for accented Latin letters (ogonek, caron …); UTF-8 input
+#: is LaTeX's default
+PLAIN_PREAMBLE = "\\documentclass{article}\n\\usepackage[T1]{fontenc}\n"
 
 HOSTILE_TEXT = [
     r"\write18{rm -rf ~}", r"\immediate\write18{touch pwned}", r"\input{/etc/passwd}",
@@ -67,6 +72,23 @@ def hostile_records() -> list[Reference]:
     return refs
 
 
+def plain_preamble_records() -> list[Reference]:
+    """What broke a build with a plain preamble: an accent on "i" (biber decoded "\\'\\i" to
+    U+0131 U+0301), name parts holding commas (biber dropped the entry), Greek letters from
+    Zotero or from an imported "$\\mu$" (pdflatex has no Greek font)."""
+    text = "í-ï-ì-î, α-synuclein, TGF-β, γδ T cells, 5 μM, Ω, Καρυωτάκης, Ἀθῆναι"
+    names = (Creator(last="Picard, PhD, MD", first="Jean-Luc"),
+             Creator(last="King", first="Martin Luther, Jr., PhD"),
+             Creator(last="Doe", first="Jr., PhD"), Creator(last="Martí", first="Íñigo"),
+             Creator(last="Καρυωτάκης", first="Κώστας"), Creator(last="μ", first="α"))
+    imported = parse_bib("@article{m, title = {The $\\mu$-opioid receptor and $\\alpha$}}",
+                         "m.bib").entries[0].reference
+    return [Reference(item_type="journalArticle", key="PLAIN01", creators=names,
+                      fields={"title": text, "publicationTitle": text, "date": "2020"}),
+            Reference(item_type="journalArticle", key="PLAIN02", creators=names[:2],
+                      fields={**imported.fields, "date": "2021"})]
+
+
 def corpus() -> list[Reference]:
     refs = [bbt_reference(item) for path in sorted(BBT.glob("*.json"))
             for item in load_items(path)]
@@ -77,7 +99,7 @@ def corpus() -> list[Reference]:
     if mapping is not None:
         for path in sorted(CROSSREF.glob("*.json")):
             refs.append(mapping.work_to_reference(json.loads(path.read_text("utf-8"))["message"]))
-    return refs + hostile_records()
+    return refs + hostile_records() + plain_preamble_records()
 
 
 @pytest.fixture(scope="module")
@@ -93,18 +115,43 @@ def _run(cwd: Path, *cmd: str) -> subprocess.CompletedProcess[str]:
                           errors="replace", check=False)
 
 
-def _unicode_declarations(*texts: str) -> str:
-    """pdflatex only knows some UTF-8 characters; the writer keeps non-Latin scripts as they
-    are, so the document declares a stand-in for each one (this test checks syntax, not
-    typesetting of Greek or CJK)."""
-    chars = sorted({c for t in texts for c in t if ord(c) >= 0xA0})
+def _t1_covers() -> frozenset[str]:
+    """The characters LaTeX's UTF-8 support sets in the T1 and TS1 font encodings (the
+    ``.dfu`` files that ``\\usepackage[T1]{fontenc}`` loads)."""
+    chars = set(map(chr, range(0x20, 0x7F)))
+    for name in ("t1enc.dfu", "ts1enc.dfu", "utf8enc.dfu"):
+        path = _run(Path.cwd(), "kpsewhich", name).stdout.strip()
+        text = Path(path).read_text("latin-1")
+        chars |= {chr(int(code, 16)) for code in
+                  re.findall(r"\\DeclareUnicodeCharacter\{([0-9A-F]+)\}", text)}
+    return frozenset(chars)
+
+
+def _left_to_the_user(*texts: str, decoded: bool) -> str:
+    """Declarations for what the plain preamble cannot set and refsync cannot change: letters of
+    scripts that need a package of their own (Cyrillic, CJK …), and, when biber has
+    ``decoded`` the file to UTF-8, Greek words (BibLaTeX output keeps them, as Better BibLaTeX
+    does) and letters T1 has no glyph for (biber turns "\\d{o}" into U+1ECD whatever the .bib
+    says). Everything else must come out as TeX pdflatex sets with the plain preamble."""
+    covered = _t1_covers()
+
+    def left(c: str) -> bool:
+        if not unicodedata.category(c).startswith("L"):  # marks and symbols: never
+            return False
+        name = unicodedata.name(c, "")
+        script = not name.startswith("LATIN")
+        if not decoded:
+            return script and not name.startswith("GREEK")
+        return script or c not in covered
+
+    chars = sorted({c for t in texts for c in t if ord(c) >= 0x80 and left(c)})
     return "\n".join(f"\\DeclareUnicodeCharacter{{{ord(c):04X}}}{{?}}" for c in chars)
 
 
-def _latex(cwd: Path) -> None:
+def _latex(cwd: Path, *, decoded: bool = False) -> None:
     """One pdflatex run; fails on any ``!`` error line, with the lines that explain it."""
     texts = [p.read_text("utf-8", "replace") for p in cwd.glob("*.b[ib][bl]")]
-    (cwd / "decl.tex").write_text(_unicode_declarations(*texts), "utf-8")
+    (cwd / "decl.tex").write_text(_left_to_the_user(*texts, decoded=decoded), "utf-8")
     result = _run(cwd, "pdflatex", "-no-shell-escape", "-halt-on-error",
                   "-interaction=nonstopmode", "doc.tex")
     log = (cwd / "doc.log").read_text("utf-8", "replace").splitlines()
@@ -116,7 +163,7 @@ def _latex(cwd: Path) -> None:
 def compile_bibtex(tmp: Path, bib: str, style: str, packages: str) -> int:
     (tmp / "refs.bib").write_text(bib, "utf-8")
     (tmp / "doc.tex").write_text(
-        "\\documentclass{article}\n" + packages + "\n\\input{decl}\n\\begin{document}\n"
+        PLAIN_PREAMBLE + packages + "\n\\input{decl}\n\\begin{document}\n"
         f"\\nocite{{*}}\n\\bibliographystyle{{{style}}}\n\\bibliography{{refs}}\n"
         "\\end{document}\n", "utf-8")
     _latex(tmp)
@@ -131,16 +178,16 @@ def compile_bibtex(tmp: Path, bib: str, style: str, packages: str) -> int:
 def compile_biber(tmp: Path, bib: str) -> int:
     (tmp / "refs.bib").write_text(bib, "utf-8")
     (tmp / "doc.tex").write_text(
-        "\\documentclass{article}\n\\usepackage[backend=biber]{biblatex}\n"
+        PLAIN_PREAMBLE + "\\usepackage[backend=biber]{biblatex}\n"
         "\\addbibresource{refs.bib}\n\\input{decl}\n\\begin{document}\n\\nocite{*}\n"
         "\\printbibliography\n\\end{document}\n", "utf-8")
-    _latex(tmp)
+    _latex(tmp, decoded=True)
     result = _run(tmp, "biber", "doc")
     blg = (tmp / "doc.blg").read_text("utf-8", "replace")
     errors = [line for line in blg.splitlines() if "ERROR -" in line]
     assert result.returncode == 0 and not errors, "\n".join(errors) or result.stdout[-3000:]
-    _latex(tmp)
-    _latex(tmp)
+    _latex(tmp, decoded=True)
+    _latex(tmp, decoded=True)
     return len(re.findall(r"\\entry\{", (tmp / "doc.bbl").read_text("utf-8", "replace")))
 
 
