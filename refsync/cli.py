@@ -20,10 +20,11 @@ import click
 
 from refsync.app import Refsync
 from refsync.config import Target, render_project_file
-from refsync.errors import RefsyncError
+from refsync.errors import ConfigError, RefsyncError
 from refsync.model.doi import extract_dois
 from refsync.plugins import make_plugin_manager
 from refsync.util.atomic import write_atomic
+from refsync.util.charmap import shown_controls
 from refsync.util.gc import cyclic_gc_paused
 
 __all__ = ["main"]
@@ -34,7 +35,7 @@ EXIT_FAILED, EXIT_USAGE, EXIT_OUT_OF_DATE, EXIT_CONFLICT = 1, 2, 3, 4
 def _error_line(error: RefsyncError, subject: str | None = None) -> str:
     prefix = f"{subject}: " if subject else ""
     hint = f" ({error.hint})" if error.hint else ""
-    return f"{prefix}{error.message}{hint}"
+    return shown_controls(f"{prefix}{error.message}{hint}")
 
 
 class RefsyncGroup(click.Group):
@@ -93,6 +94,12 @@ def _texts(inputs: Sequence[str], from_file: Any) -> list[str]:
     if not texts:
         raise click.UsageError("give DOIs as arguments, '-' for standard input, or --from FILE")
     return texts
+
+
+def _check_output(output: str | None) -> None:
+    """``-o ''`` is a mistake, not a request for the default file."""
+    if output is not None and not output.strip():
+        raise ConfigError("--output is empty", hint="name the file to write, e.g. refs.bib")
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -204,6 +211,7 @@ def init(library: str | None, collection: str | None, tags: Sequence[str], outpu
     Example:
       refsync init --library group:123456 --collection neuro-immune -o references.bib
     """
+    _check_output(output)
     path = Path("refsync.toml")
     if path.exists() and not force:
         raise click.UsageError("refsync.toml exists here; use --force to replace it")
@@ -254,6 +262,7 @@ def pull(ctx: click.Context, collection: str | None, subcollections: bool, tags:
       refsync pull --collection neuro-immune --output references.bib
       refsync pull --check            # in CI: exit 3 when a file is out of date
     """
+    _check_output(output)
     app = _app(ctx, **{"zotero.library": library, "zotero.local": local})
     targets = None
     if collection or tags or output or snapshot:

@@ -117,6 +117,15 @@ class LocalFileError(RefsyncError):
     written: permissions, a folder where a file should be, text that is not UTF-8."""
 
 
+def cache_unusable(path: object, exc: Exception) -> LocalFileError:
+    """The error for a cache file refsync cannot create or open: a read-only folder, a file
+    where a folder should be, a ``cache_dir`` on a path that does not exist."""
+    reason = getattr(exc, "strerror", None) or str(exc)
+    return LocalFileError(f"cannot use the cache file {path} ({reason})",
+                          hint="make its folder writable, or set cache_dir (or "
+                               "REFSYNC_CACHE_DIR) to a folder you can write")
+
+
 class SecretStoreError(RefsyncError):
     """Raised when no keyring backend can store or read the API key."""
 

@@ -29,6 +29,7 @@ from refsync.bib.safety import PARSABLE_DEPTH, braces_nest_deeper
 from refsync.bib.vocabulary import NON_ENTRIES
 from refsync.errors import BibParseError
 from refsync.model import Reference
+from refsync.util.charmap import without_controls
 
 __all__ = ["BibImport", "ImportedEntry", "parse_bib"]
 
@@ -225,7 +226,7 @@ def parse_bib(text: str, source: str) -> BibImport:
     :returns: the readable entries in file order and a :class:`BibParseError` for each entry
         that could not be read, naming ``source:line``, the key when known, and a hint.
     """
-    chunks = list(_split(text.lstrip("\ufeff")))
+    chunks = list(_split(without_controls(text.lstrip("\ufeff"))))  # NUL, ESC reach nothing
     parser = _parser()
     macros: dict[str, str] = parser.bib_database.strings
     macro_total = 0  # an upper bound: what each @string could expand to, summed

@@ -23,6 +23,7 @@ __all__ = ["LOCK_FILE", "Lock", "LockEntry"]
 
 LOCK_FILE = "refsync.lock"
 _FORMAT = 1
+_RESTORE = "restore it from version control, or delete it to assign keys afresh"
 
 
 class LockEntry(NamedTuple):
@@ -69,11 +70,19 @@ class Lock:
         except (OSError, ValueError) as exc:
             raise ConfigError(
                 f"{path}: not a readable refsync lock ({exc})",
-                hint="restore it from version control, or delete it to assign keys afresh",
+                hint=_RESTORE,
             ) from exc
-        if not isinstance(raw, dict) or raw.get("lockVersion") != _FORMAT:
-            raise ConfigError(f"{path}: unsupported lock format", hint="upgrade refsync")
-        return cls._from_json(raw)
+        version = raw.get("lockVersion") if isinstance(raw, dict) else None
+        if version is not None and str(version) != str(_FORMAT):
+            raise ConfigError(f"{path}: lock format {version} is not one this refsync reads "
+                              f"(it reads {_FORMAT})", hint="upgrade refsync")
+        try:
+            if version is None:
+                raise TypeError("no lockVersion")
+            return cls._from_json(raw)
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise ConfigError(f"{path}: not a lock refsync wrote (its contents have another "
+                              "shape)", hint=_RESTORE) from exc
 
     @classmethod
     def _from_json(cls, raw: dict[str, Any]) -> Lock:

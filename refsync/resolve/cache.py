@@ -16,7 +16,7 @@ from pathlib import Path
 from types import TracebackType
 
 from refsync.config import Settings
-from refsync.errors import NotFoundError, RefsyncError
+from refsync.errors import NotFoundError, RefsyncError, cache_unusable
 from refsync.model import Reference
 from refsync.util.private import private_file
 
@@ -57,13 +57,14 @@ class WorkCache:
         missing_days: float = 1.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        private_file(path)
         self.path = path
         self.max_age = max_age_days * DAY
         self.missing_age = missing_days * DAY
         self._clock = clock
-        # autocommit; writes are grouped in explicit transactions below
-        self._db = sqlite3.connect(path, timeout=10.0, isolation_level=None)
+        try:  # autocommit; writes are grouped in explicit transactions below
+            self._db = sqlite3.connect(private_file(path), timeout=10.0, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise cache_unusable(path, exc) from exc
         for attempt in range(_SETUP_ATTEMPTS):
             try:
                 self._db.execute("PRAGMA journal_mode=WAL")

@@ -8,8 +8,8 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
+import secrets
 import stat
-import tempfile
 import time
 from pathlib import Path
 
@@ -22,24 +22,28 @@ STALE_AFTER = 60.0
 
 def write_atomic(path: Path, text: str) -> None:
     """Replace ``path`` with ``text`` in one step: a temporary file in the same folder (same file
-    system, so the rename is atomic), fsync'd, given the old file's permissions, then renamed."""
+    system, so the rename is atomic), fsync'd, given the old file's permissions, then renamed.
+
+    A new file gets what the umask leaves of ``0666``, as ``open`` would give it: the kernel
+    applies the umask when the temporary file is made, so the umask is never read by setting it
+    (which would change it for every thread of the process meanwhile).
+    """
     path = Path(path)
     folder = path.parent
     folder.mkdir(parents=True, exist_ok=True)
     try:
-        mode = stat.S_IMODE(path.stat().st_mode)
+        mode: int | None = stat.S_IMODE(path.stat().st_mode)
     except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
+        mode = None
     _remove_stale(folder, path.name)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = _new_temporary(folder, path.name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
+        if mode is not None:
+            os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -51,6 +55,17 @@ def write_atomic(path: Path, text: str) -> None:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def _new_temporary(folder: Path, name: str) -> tuple[int, str]:
+    """A new ``.NAME.XXXXXXXX.tmp`` beside the target, opened for writing with mode ``0666``
+    less the umask (``tempfile.mkstemp`` would make it ``0600``)."""
+    while True:
+        tmp = str(folder / f".{name}.{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
+        except FileExistsError:  # pragma: no cover - 2**32 names
+            continue
 
 
 def write_if_changed(path: Path, text: str) -> bool:

@@ -6,9 +6,10 @@ Pure: no I/O.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 
-__all__ = ["SPELLED_OUT", "LazyTable", "spell_out"]
+__all__ = ["SPELLED_OUT", "LazyTable", "shown_controls", "spell_out", "without_controls"]
 
 
 class LazyTable:
@@ -48,3 +49,25 @@ SPELLED_OUT = {
 _SPELL_OUT = LazyTable(lambda ch: SPELLED_OUT.get(ch, ch))
 #: ``text`` with each letter of :data:`SPELLED_OUT` spelled out, everything else as it is
 spell_out = _SPELL_OUT.translate
+
+
+# C0 and C1 control characters: text from files and servers can carry them (NUL, ESC opening a
+# terminal escape sequence, CSI), and no field value or message means them
+_C0_C1 = [*range(0x20), 0x7F, *range(0x80, 0xA0)]
+_LAYOUT = {0x09: None, 0x0A: None, 0x0D: None}  # tab, line feed, carriage return: kept
+# dropped, but vertical tab and form feed separate words as the whitespace they are
+_DROP_CONTROLS = {c: "" for c in _C0_C1 if c not in _LAYOUT} | {0x0B: " ", 0x0C: " "}
+_SHOW_CONTROLS = {c: f"\\x{c:02x}" for c in _C0_C1 if c != 0x09}
+_ANY_CONTROL = re.compile("[" + "".join(map(chr, _C0_C1)).replace("\\", "\\\\") + "]")
+
+
+def without_controls(text: str) -> str:
+    """``text`` without control characters, but for tabs and line breaks: what a field read
+    from a file keeps."""
+    return text.translate(_DROP_CONTROLS) if _ANY_CONTROL.search(text) else text
+
+
+def shown_controls(text: str) -> str:
+    """``text`` with every control character but tab written as ``\\xNN``: a message for the
+    terminal, which must stay one line and must not be told to do anything."""
+    return text.translate(_SHOW_CONTROLS) if _ANY_CONTROL.search(text) else text

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from refsync.errors import cache_unusable
 from refsync.util.private import private_file
 from refsync.zotero.mirror import library_cache
 
@@ -25,8 +26,10 @@ class WriteJournal:
     """Pending creates of one library, keyed by the client-chosen item key."""
 
     def __init__(self, path: Path) -> None:
-        private_file(path)
-        self._db = sqlite3.connect(path, isolation_level=None)
+        try:
+            self._db = sqlite3.connect(private_file(path), isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise cache_unusable(path, exc) from exc
         self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute("PRAGMA synchronous = FULL")  # a recorded write must survive a crash
         self._db.execute(

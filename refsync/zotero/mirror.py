@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from refsync.errors import RefsyncError
+from refsync.errors import RefsyncError, cache_unusable
 from refsync.model import Collection, Reference
 from refsync.util.filelock import FileLock, LockTimeout
 from refsync.util.private import private_file
@@ -83,11 +83,13 @@ class Mirror:
     """
 
     def __init__(self, path: Path, library: str, *, lock: FileLock | None = None) -> None:
-        private_file(path)
         self.path = path
         self._library = library
         self._lock = lock
-        self._db = sqlite3.connect(path, isolation_level=None)  # transactions are explicit
+        try:  # transactions are explicit
+            self._db = sqlite3.connect(private_file(path), isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise cache_unusable(path, exc) from exc
         try:
             # a mirror is a cache: one from another layout is dropped, the next sync refills it
             if self._db.execute("PRAGMA user_version").fetchone()[0] != _LAYOUT:
@@ -116,6 +118,8 @@ class Mirror:
         lock = FileLock(stem.with_suffix(".lock"), wait=wait, on_wait=waiting)
         try:
             lock.acquire()
+        except OSError as exc:
+            raise cache_unusable(lock.path, exc) from exc
         except LockTimeout as exc:
             raise RefsyncError(
                 f"Another refsync ({exc.holder}) has been using library '{library}' for "

@@ -441,3 +441,14 @@ def test_braces_nested_deeper_than_any_parser_follows_reject_that_entry_only() -
     assert result.entries[0].reference.title == "Über alles"
     assert [str(e) for e in result.errors] == [
         "co.bib:1: entry 'deep' cannot be read: its braces nest more than 32 deep."]
+
+
+def test_control_characters_reach_neither_zotero_nor_the_terminal() -> None:
+    """NUL and ESC from a .bib were sent to Zotero as they were, and printed in reports."""
+    text = ("@article{key\x1b[31m, title = {A\x00B \x1b[2Jcleared\x9b},\n"
+            "  author = {Doe\x07, Jane}, note = {page\x0cbreak}}\n")
+    [entry] = parse_bib(text, "x.bib").entries
+    assert entry.key == "key[31m"
+    assert entry.reference.fields["title"] == "AB [2Jcleared"
+    assert entry.reference.fields["extra"].endswith("\npage break")  # a note goes to Extra
+    assert [c.last for c in entry.reference.creators] == ["Doe"]

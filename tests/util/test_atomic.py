@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 from refsync.util.atomic import write_atomic, write_if_changed
@@ -48,3 +50,25 @@ def test_temporary_files_of_killed_writers_are_removed_by_the_next_write(tmp_pat
     write_atomic(target, "new\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         [target.name, fresh.name, other.name])
+
+
+NEW_FILE = """
+import os, stat, sys
+from pathlib import Path
+from refsync.util.atomic import write_atomic
+os.umask(0o027)
+def umask(mask):
+    raise AssertionError("the umask was changed")
+os.umask = umask  # library code must never change the process's umask, even for a moment
+write_atomic(Path(sys.argv[1]) / "new.bib", "x")
+print(oct(stat.S_IMODE((Path(sys.argv[1]) / "new.bib").stat().st_mode)))
+"""
+
+
+def test_a_new_file_follows_the_umask_without_changing_it(tmp_path: Path) -> None:
+    """The umask was read by setting it to 0 and back: a file another thread created in
+    between would have been world-writable. In a child process, whose umask the test sets."""
+    result = subprocess.run([sys.executable, "-c", NEW_FILE, str(tmp_path)],
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "0o640"
