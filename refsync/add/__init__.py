@@ -162,8 +162,7 @@ def add_references(
         else:
             break
     else:
-        raise ZoteroError("the library kept changing while refsync wrote to it",
-                          service="zotero", hint="run the command again")
+        raise _kept_changing()
     for i, first in sorted(repeats.items()):
         original = done[first]
         done[i] = Outcome(candidates[i].input, "existing" if original.key else original.action,
@@ -189,6 +188,8 @@ def _reconcile(library: LibraryWriter, journal: Journal, matchers: Sequence[Matc
         journal.settle(p["key"] for p, existing in zip(unsure, found, strict=True)
                        if existing.duplicate is not None or existing.same_as is not None)
         resend = journal.pending()
+        if not resend:  # all had landed, or were found: the library is as refreshed above
+            return
         try:
             for start in range(0, len(resend), library.batch):
                 results = library.write(resend[start:start + library.batch])
@@ -197,8 +198,13 @@ def _reconcile(library: LibraryWriter, journal: Journal, matchers: Sequence[Matc
             continue  # nothing of that batch was written; look again
         library.refresh()
         return
-    raise ZoteroError("the library kept changing while refsync wrote to it",
-                      service="zotero", hint="run the command again")
+    raise _kept_changing()
+
+
+def _kept_changing() -> ZoteroError:
+    """Every attempt met a write by someone else (412): give up rather than loop."""
+    return ZoteroError("the library kept changing while refsync wrote to it",
+                       service="zotero", hint="run the command again")
 
 
 def _decide(candidates: Sequence[Candidate], todo: Sequence[int], records: list[Reference],
