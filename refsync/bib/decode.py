@@ -64,6 +64,21 @@ def decode_latex(value: str, *, rich: bool = False) -> str:
     """
     if not _LATEX.search(value):
         return _SPACE.sub(" ", value).strip()
+    if not _MARKUP.search(value):  # brace groups only ("{DNA}", "{World Health Organization}")
+        return _SPACE.sub(" ", value.translate(_NO_BRACES)).strip()
+    return _walk(value, rich=rich)
+
+
+# What pylatexenc reads as more than text and braces: commands, math, ties, comments, alignment,
+# and TeX's ligatures (–, ”, “, ¡, ¿). A value without them reads as its text with the braces
+# dropped, whether balanced or not, exactly as _walk reads it (tests/bib/test_latex.py checks);
+# it skips pylatexenc, which took two thirds of reading a large .bib (bench/parse_bench.py).
+_MARKUP = re.compile(r"[\\$~%&]|--|''|``|[!?]`")
+_NO_BRACES = str.maketrans("", "", "{}")
+
+
+def _walk(value: str, *, rich: bool) -> str:
+    """:func:`decode_latex` through pylatexenc, the plain way."""
     value = _SCRIPT_DIGITS.sub(_script_digits, value)
     nodes = latexwalker.LatexWalker(value, latex_context=_WALKER_DB,
                                     tolerant_parsing=True).get_latex_nodes()[0]

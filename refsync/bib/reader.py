@@ -18,6 +18,7 @@ from bibtexparser.bibdatabase import UndefinedString  # type: ignore[import-unty
 from bibtexparser.bparser import BibTexParser  # type: ignore[import-untyped]
 
 from refsync.bib.entry import to_reference
+from refsync.bib.fastpath import common_fields
 from refsync.bib.limits import (
     MAX_CROSSREF_DEPTH,
     MAX_ENTRY_CHARS,
@@ -185,6 +186,9 @@ def _read_fields(parser: BibTexParser, chunk: _Chunk) -> dict[str, str] | None:
     text = chunk.text
     if not chunk.key:  # bibtexparser needs one; the entry gets no Citation Key line
         text = text.replace(",", f"{_NO_KEY},", 1)
+    common = common_fields(text, parser.bib_database.strings)
+    if common is not None:  # most entries: without pyparsing, the same fields (fastpath)
+        return common | {"ENTRYTYPE": chunk.kind, "ID": chunk.key}
     fields = _parse_one(parser, text)
     if fields is None and _ODD_NAME.search(chunk.text):
         renamed: dict[str, str] = {}

@@ -112,3 +112,16 @@ def test_an_entry_larger_than_the_limit_is_refused_without_parsing_it(tmp_path: 
     assert result["keys"] == ["fine"]
     assert result["errors"][0].startswith("hostile.bib:1: entry 'huge' cannot be read: it is ")
     assert f"more than refsync reads in one entry ({MAX_ENTRY_CHARS:,})" in result["errors"][0]
+
+
+def test_a_large_file_of_common_entries_is_read_in_linear_time(tmp_path: Path) -> None:
+    """A 55 MB file never finished in 120 s: bibtexparser took 1.6 ms an entry. 10,000
+    entries (2 MB) as Zotero and Better BibTeX write them now take about 2 s here."""
+    entry = ("@article{{key{0},\n  title = {{A study of {{DNA}} repair number {0}}},\n"
+             "  author = {{Smith, John and M{{\\\"u}}ller, J{{\\\"u}}rgen}},\n"
+             "  journal = {{Journal of Things}},\n  year = {{2001}},\n  month = jun,\n"
+             "  pages = {{1--10}},\n  doi = {{10.1000/x{0}}}\n}}\n")
+    text = "".join(entry.format(n) for n in range(10_000))
+    result = parse_bounded(tmp_path, text, seconds=8)
+    assert len(result["keys"]) == 10_000 and not result["errors"]
+    assert result["titles"][7] == "A study of DNA repair number 7"
