@@ -115,3 +115,11 @@ def test_a_cache_folder_that_cannot_be_made_is_named(paper: Path, command: list[
     assert result.exit_code == 1, result.output
     assert one_line_error(result, "cannot use the cache file", str(paper / "blocked" / "cache"),
                           "REFSYNC_CACHE_DIR")
+
+
+def test_an_output_that_is_a_folder_is_named(paper: Path) -> None:
+    result = CliRunner().invoke(cli, ["pull", "--snapshot", "library.json", "--collection",
+                                      "neuro-immune", "-o", "."],
+                                env={"REFSYNC_CACHE_DIR": str(paper / ".cache")})
+    assert result.exit_code == 1 and one_line_error(result, str(paper), "Is a directory")
+    assert not (paper / "refsync.lock").exists()
