@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from refsync.bib.syntax import between_values
+
 __all__ = ["MAX_CROSSREF_DEPTH", "MAX_ENTRY_CHARS", "MAX_EXPANSION", "MAX_MACRO_TOTAL",
            "macro_chars"]
 
@@ -38,15 +40,4 @@ def macro_chars(body: str, macros: Mapping[str, str]) -> int:
     A macro is a bare word after ``=`` or ``#`` outside braces and quotes, as BibTeX reads it;
     names are looked up in lower case, as bibtexparser stores them.
     """
-    size, depth, quoted = 0, 0, False
-    for m in _VALUE_TOKENS.finditer(body):
-        token = m.group()
-        if token == "{":
-            depth += 1
-        elif token == "}":
-            depth -= 1
-        elif token == '"':
-            quoted = quoted != (depth == 0)  # a quote inside braces is text
-        elif depth == 0 and not quoted:
-            size += len(macros.get(m.group(1).lower(), ""))
-    return size
+    return sum(len(macros.get(m.group(1).lower(), "")) for m in between_values(_VALUE_TOKENS, body))

@@ -27,6 +27,7 @@ from refsync.bib.limits import (
     macro_chars,
 )
 from refsync.bib.safety import PARSABLE_DEPTH, braces_nest_deeper
+from refsync.bib.syntax import between_values
 from refsync.bib.vocabulary import NON_ENTRIES
 from refsync.errors import BibParseError
 from refsync.model import Reference
@@ -131,18 +132,10 @@ def _squeeze_layout(body: str) -> str:
     Braces and quotes are followed as :func:`_find_end` follows them, which cut this body.
     """
     pieces: list[str] = []
-    done, depth, quoted = 0, 0, False
-    for m in _LAYOUT.finditer(body):
-        token = m.group()
-        if token == "{":
-            depth += 1
-        elif token == "}":
-            depth -= 1
-        elif token == '"':
-            quoted = quoted != (depth == 0)  # a quote inside braces is text
-        elif depth == 0 and not quoted:
-            pieces += (body[done:m.start()], " ")
-            done = m.end()
+    done = 0
+    for m in between_values(_LAYOUT, body):
+        pieces += (body[done:m.start()], " ")
+        done = m.end()
     return "".join(pieces) + body[done:] if pieces else body
 
 
