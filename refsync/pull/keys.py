@@ -44,6 +44,10 @@ _FOLD = LazyTable(_fold_char)
 # enough for LaTeX: a key reaches \bibitem and the .aux, where ``^^5c`` reads as a backslash and
 # ``& $ ^ [ ]`` break \cite. So only letters, digits and ``_ - : . / +`` are kept.
 _UNSAFE = re.compile(r"[^\w:./+-]")
+# A key the user chose keeps more: what BibTeX, biber, \cite, \bibitem and hyperref all take
+# (each compiled with pdflatex + bibtex/natbib and + biber/biblatex). Biber refuses ' and =,
+# which Better BibTeX drops for that reason; a key that loses a character breaks its \cite.
+_UNSAFE_PINNED = re.compile(r"[^\w:./+\-*!?;@|&<>]")
 
 
 def fold_ascii(text: str) -> str:
@@ -57,8 +61,11 @@ def sanitize_key(text: str, *, fold: bool = True) -> str:
 
     Pinned keys are cleaned with ``fold=False``: the user chose them, only syntax is enforced.
     """
-    text = fold_ascii(text) if fold else "".join(c for c in text if c.isprintable())
-    return text if text.isalnum() else _UNSAFE.sub("", text)  # most keys: nothing to remove
+    if fold:
+        text = fold_ascii(text)
+        return text if text.isalnum() else _UNSAFE.sub("", text)  # most: nothing to remove
+    text = "".join(c for c in text if c.isprintable())
+    return text if text.isalnum() else _UNSAFE_PINNED.sub("", text)
 
 
 def suffix(n: int) -> str:

@@ -86,7 +86,11 @@ def plain_preamble_records() -> list[Reference]:
     return [Reference(item_type="journalArticle", key="PLAIN01", creators=names,
                       fields={"title": text, "publicationTitle": text, "date": "2020"}),
             Reference(item_type="journalArticle", key="PLAIN02", creators=names[:2],
-                      fields={**imported.fields, "date": "2021"})]
+                      fields={**imported.fields, "date": "2021"}),
+            # a co-author's key with every character BibTeX and biber both take, cited as is
+            Reference(item_type="journalArticle", key="PLAIN03", creators=names[:1],
+                      fields={"title": "Key", "date": "2022",
+                              "extra": "Citation Key: Picard*!?;@|&<>2022"})]
 
 
 def corpus() -> list[Reference]:

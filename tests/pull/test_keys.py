@@ -73,6 +73,18 @@ def test_pinned_key_prefers_the_native_field_then_extra_forms() -> None:
     assert pinned_key(ref(citation_key="müller2020")) == "müller2020"  # the user's choice
 
 
+@pytest.mark.parametrize(("chosen", "kept"), [
+    ("Smith*2020", "Smith*2020"), ("wow!2020", "wow!2020"), ("q?;@|&<>k", "q?;@|&<>k"),
+    # biber refuses ' and = in a key (Better BibTeX drops them too); the rest cannot be safe
+    ("O'Brien2020", "OBrien2020"), ("a=b", "ab"), ("x^^5c{}%#~$[]\\y", "x5cy"),
+])
+def test_a_key_the_user_chose_keeps_every_character_bibtex_and_biber_take(chosen: str,
+                                                                          kept: str) -> None:
+    """Ten keys of co-authors' .bib files lost a '*', '!' … on import, and their \\cite broke."""
+    assert pinned_key(ref(extra=f"Citation Key: {chosen}")) == kept
+    assert sanitize_key(chosen) == kept.translate(str.maketrans("", "", "*!?;@|&<>"))
+
+
 def test_identity() -> None:
     assert ref(key="ABCD1234", doi="10.1/X").identity == "ABCD1234"
     assert Reference("book", key="ABCD1234", library="group:7").identity == "group:7/ABCD1234"
