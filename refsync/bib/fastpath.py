@@ -103,9 +103,12 @@ def _closing_quote(text: str, start: int, end: int) -> int | None:
         token = m.group()
         if token == '"' and depth == 0:
             return m.start()
-        depth += {"{": 1, "}": -1}.get(token, 0)
-        if depth < 0:
-            return None
+        if token == "{":
+            depth += 1
+        elif token == "}":
+            depth -= 1
+            if depth < 0:
+                return None
     return None
 
 
@@ -114,6 +117,6 @@ def _lines_stripped(inner: str) -> str:
     :meth:`str.splitlines` knows, lines after the first stripped on the left, joined by
     ``\\n`` (so a trailing line break goes too)."""
     lines = inner.splitlines()
-    if len(lines) == 1:
-        return lines[0]
-    return "\n".join([lines[0], *(line.lstrip() for line in lines[1:])]) if lines else ""
+    if len(lines) <= 1:  # most values
+        return lines[0] if lines else ""
+    return "\n".join([lines[0], *(line.lstrip() for line in lines[1:])])

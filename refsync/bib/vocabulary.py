@@ -5,7 +5,12 @@ backwards, so an entry read back has the item type it was written from.
 
 from __future__ import annotations
 
-__all__ = ["ENTRY_TYPES", "LANGIDS", "NON_ENTRIES"]
+__all__ = ["ENTRY_TYPES", "KEY_CHARACTERS", "LANGIDS", "NON_ENTRIES"]
+
+#: what a citation key may hold (a regex character class): what BibTeX, biber, \cite, \bibitem
+#: and hyperref all take, each compiled with pdflatex + bibtex/natbib and + biber/biblatex.
+#: Biber refuses ' and =, which Better BibTeX drops for that reason.
+KEY_CHARACTERS = r"\w:./+\-*!?;@|&<>"
 
 #: the @-blocks of a .bib that are not entries (lower case, as BibTeX reads them in any case)
 NON_ENTRIES = frozenset({"comment", "preamble", "string"})

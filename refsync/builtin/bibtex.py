@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping
 from refsync.bib.latex import escape, greek_as_tex, verbatim
 from refsync.bib.richtext import rich_text
 from refsync.bib.safety import SafetyCheck, UnsafeValueError
-from refsync.bib.vocabulary import ENTRY_TYPES, LANGIDS
+from refsync.bib.vocabulary import ENTRY_TYPES, KEY_CHARACTERS, LANGIDS
 from refsync.config import Settings
 from refsync.hookspecs import Exporter, hookimpl
 from refsync.model import Reference, parse_date
@@ -47,7 +47,7 @@ FIELD_ORDER = (
     "eprinttype", "archiveprefix", "isbn", "issn", "doi", "url", "urldate", "langid", "abstract",
 )
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_KEY = re.compile(r"[\w:./+\-*!?;@|&<>]+")  # what refsync.pull.keys.sanitize_key lets through
+_KEY = re.compile(f"[{KEY_CHARACTERS}]+")  # what refsync.pull.keys.sanitize_key lets through
 _DASHES = re.compile(RUN_START + r"\s*[-\u2010-\u2015\u2212]+\s*")
 _AND = re.compile(r"\sand\s", re.IGNORECASE)
 _SIMPLE_PAGES = re.compile(r"[0-9A-Za-z]+(?:-[0-9A-Za-z]+)?")  # "123-145", "e17": nothing to escape

@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
+from refsync.bib.vocabulary import KEY_CHARACTERS
 from refsync.model import Reference, extra_lines
 from refsync.util.charmap import SPELLED_OUT, LazyTable
 
@@ -44,10 +45,9 @@ _FOLD = LazyTable(_fold_char)
 # enough for LaTeX: a key reaches \bibitem and the .aux, where ``^^5c`` reads as a backslash and
 # ``& $ ^ [ ]`` break \cite. So only letters, digits and ``_ - : . / +`` are kept.
 _UNSAFE = re.compile(r"[^\w:./+-]")
-# A key the user chose keeps more: what BibTeX, biber, \cite, \bibitem and hyperref all take
-# (each compiled with pdflatex + bibtex/natbib and + biber/biblatex). Biber refuses ' and =,
-# which Better BibTeX drops for that reason; a key that loses a character breaks its \cite.
-_UNSAFE_PINNED = re.compile(r"[^\w:./+\-*!?;@|&<>]")
+# A key the user chose keeps every character a key may hold: one that loses a character
+# breaks its \cite
+_UNSAFE_PINNED = re.compile(f"[^{KEY_CHARACTERS}]")
 
 
 def fold_ascii(text: str) -> str:
@@ -61,11 +61,9 @@ def sanitize_key(text: str, *, fold: bool = True) -> str:
 
     Pinned keys are cleaned with ``fold=False``: the user chose them, only syntax is enforced.
     """
-    if fold:
-        text = fold_ascii(text)
-        return text if text.isalnum() else _UNSAFE.sub("", text)  # most: nothing to remove
-    text = "".join(c for c in text if c.isprintable())
-    return text if text.isalnum() else _UNSAFE_PINNED.sub("", text)
+    text = fold_ascii(text) if fold else "".join(c for c in text if c.isprintable())
+    unsafe = _UNSAFE if fold else _UNSAFE_PINNED
+    return text if text.isalnum() else unsafe.sub("", text)  # most keys: nothing to remove
 
 
 def suffix(n: int) -> str:
